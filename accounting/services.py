@@ -1,0 +1,248 @@
+"""Writes to the ledger. Every posting goes through `accounting_post_entry` in PostgreSQL."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+
+from accounting.exceptions import (
+    AlreadyReversed,
+    InvalidLine,
+    NotReclassifiable,
+    NotReversible,
+    UnbalancedEntry,
+)
+from accounting.models import (
+    BANK_CLEARING_CODE,
+    UNIDENTIFIED_RECEIPTS_CODE,
+    Account,
+    AccountType,
+    EntryKind,
+    JournalEntry,
+    Side,
+)
+from accounting.selectors import account_get_by_code
+
+# How many balance deltas one fold transaction consolidates at most.
+FOLD_BATCH_SIZE = 10_000
+
+SYSTEM_ACCOUNTS = (
+    (BANK_CLEARING_CODE, "Bank clearing", AccountType.ASSET),
+    (UNIDENTIFIED_RECEIPTS_CODE, "Unidentified receipts (suspense)", AccountType.LIABILITY),
+)
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    account: Account
+    side: str
+    amount: Decimal
+
+
+def chart_of_accounts_seed() -> None:
+    """Create the system accounts that are missing; idempotent."""
+    for code, name, type_ in SYSTEM_ACCOUNTS:
+        Account.objects.get_or_create(code=code, defaults={"name": name, "type": type_})
+
+
+def account_create(*, code: str, name: str, type: str, currency: str | None = None) -> Account:
+    """Open an account. Raises IntegrityError if the code is taken."""
+    fields = {"code": code, "name": name, "type": type}
+    if currency:
+        fields["currency"] = currency
+    return Account.objects.create(**fields)
+
+
+def _validate_lines(lines: Sequence[LineSpec]) -> None:
+    if len(lines) < 2:
+        raise InvalidLine("A journal entry needs at least two lines.")
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if line.side not in Side.values:
+            raise InvalidLine(f"Unknown side {line.side!r}.")
+        if not isinstance(line.amount, Decimal) or not line.amount.is_finite() or line.amount <= 0:
+            raise InvalidLine(f"Line amount must be a positive Decimal, got {line.amount!r}.")
+        if line.amount != line.amount.quantize(Decimal("0.01")):
+            raise InvalidLine(f"Line amount {line.amount} has more than two decimal places.")
+        totals[line.account.currency] += line.amount if line.side == Side.DEBIT else -line.amount
+    unbalanced = {currency: total for currency, total in totals.items() if total}
+    if unbalanced:
+        raise UnbalancedEntry(f"Debits and credits differ: {unbalanced}.")
+
+
+def journal_entry_post(
+    *,
+    kind: str,
+    lines: Sequence[LineSpec],
+    memo: str = "",
+    reference: str = "",
+    party: str = "",
+    reverses: JournalEntry | None = None,
+    reclassifies: JournalEntry | None = None,
+    reason: str = "",
+    created_by=None,
+) -> JournalEntry:
+    """Post a balanced entry with its lines, balance deltas and balance-change log rows.
+
+    Runs in the caller's transaction (or its own statement in autocommit); takes no locks
+    beyond the inserted rows. Raises InvalidLine or UnbalancedEntry before touching the
+    database; the deferred triggers re-check the entry at commit.
+    """
+    _validate_lines(lines)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT accounting_post_entry(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                kind,
+                memo,
+                reference,
+                party,
+                [line.account.pk for line in lines],
+                [line.side for line in lines],
+                [line.amount for line in lines],
+                [line.account.currency for line in lines],
+                reverses.pk if reverses else None,
+                reclassifies.pk if reclassifies else None,
+                reason,
+                created_by.pk if created_by else None,
+            ],
+        )
+        (entry_id,) = cursor.fetchone()
+    return JournalEntry.objects.get(pk=entry_id)
+
+
+def _lock_entry(entry: JournalEntry) -> JournalEntry:
+    # FOR UPDATE serializes reversals and reclassifications of one entry; it is a row lock,
+    # not an UPDATE, so the append-only triggers do not fire.
+    return JournalEntry.objects.select_for_update().get(pk=entry.pk)
+
+
+@transaction.atomic
+def journal_entry_reverse(*, entry: JournalEntry, reason: str, created_by=None) -> JournalEntry:
+    """Post the mirror image of `entry`, pointing at it; an entry is reversed at most once.
+
+    One transaction; locks the original entry's row. Raises NotReversible for a reversal,
+    or for a receipt that was reclassified (reverse the reclassification first), and
+    AlreadyReversed when a reversal exists.
+    """
+    if not reason.strip():
+        raise NotReversible("A reversal needs a reason.")
+    entry = _lock_entry(entry)
+    if entry.kind == EntryKind.REVERSAL:
+        raise NotReversible(f"Entry #{entry.pk} is itself a reversal.")
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        raise AlreadyReversed(f"Entry #{entry.pk} is already reversed.")
+    if JournalEntry.objects.filter(reclassifies=entry).exists():
+        raise NotReversible(
+            f"Entry #{entry.pk} was reclassified; reverse the reclassification first."
+        )
+    mirror = [
+        LineSpec(
+            account=line.account,
+            side=Side.CREDIT if line.side == Side.DEBIT else Side.DEBIT,
+            amount=line.amount.amount,
+        )
+        for line in entry.lines.select_related("account")
+    ]
+    try:
+        with transaction.atomic():
+            return journal_entry_post(
+                kind=EntryKind.REVERSAL,
+                lines=mirror,
+                memo=f"Reversal of entry #{entry.pk}",
+                reference=entry.reference,
+                party=entry.party,
+                reverses=entry,
+                reason=reason,
+                created_by=created_by,
+            )
+    except IntegrityError as exc:  # the UNIQUE on reverses_id: a concurrent reversal won
+        raise AlreadyReversed(f"Entry #{entry.pk} is already reversed.") from exc
+
+
+@transaction.atomic
+def journal_entry_reclassify(
+    *, entry: JournalEntry, to_account: Account, reason: str, created_by=None
+) -> JournalEntry:
+    """Move an unidentified receipt from suspense (`76.UNID`) to `to_account`.
+
+    One transaction; locks the receipt's entry row. Raises NotReclassifiable when the entry
+    has no credit to suspense, was reversed, or was reclassified already.
+    """
+    entry = _lock_entry(entry)
+    suspense = account_get_by_code(code=UNIDENTIFIED_RECEIPTS_CODE)
+    credited = [
+        line.amount.amount
+        for line in entry.lines.all()
+        if line.account_id == suspense.pk and line.side == Side.CREDIT
+    ]
+    if not credited:
+        raise NotReclassifiable(f"Entry #{entry.pk} credits no unidentified receipt.")
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        raise NotReclassifiable(f"Entry #{entry.pk} was reversed.")
+    if JournalEntry.objects.filter(reclassifies=entry).exists():
+        raise NotReclassifiable(f"Entry #{entry.pk} is already reclassified.")
+    if to_account.pk == suspense.pk or to_account.currency != suspense.currency:
+        raise NotReclassifiable(f"Cannot reclassify into {to_account.code}.")
+    amount = sum(credited, Decimal(0))
+    try:
+        with transaction.atomic():
+            return journal_entry_post(
+                kind=EntryKind.RECLASSIFICATION,
+                lines=[
+                    LineSpec(account=suspense, side=Side.DEBIT, amount=amount),
+                    LineSpec(account=to_account, side=Side.CREDIT, amount=amount),
+                ],
+                memo=f"Reclassification of entry #{entry.pk} to {to_account.code}",
+                reference=entry.reference,
+                party=entry.party,
+                reclassifies=entry,
+                reason=reason,
+                created_by=created_by,
+            )
+    except IntegrityError as exc:  # the UNIQUE on reclassifies_id
+        raise NotReclassifiable(f"Entry #{entry.pk} is already reclassified.") from exc
+
+
+_FOLD_SQL = """
+WITH batch AS (
+    SELECT id FROM accounting_balancedelta
+     ORDER BY id
+     LIMIT %s
+       FOR UPDATE SKIP LOCKED
+), moved AS (
+    DELETE FROM accounting_balancedelta d
+     USING batch
+     WHERE d.id = batch.id
+ RETURNING d.account_id, d.amount
+), sums AS (
+    SELECT account_id, sum(amount) AS amount, count(*) AS n FROM moved GROUP BY account_id
+), upserted AS (
+    INSERT INTO accounting_accountbalance (account_id, balance, updated_at)
+    SELECT account_id, amount, now() FROM sums
+    ON CONFLICT (account_id) DO UPDATE
+       SET balance = accounting_accountbalance.balance + EXCLUDED.balance,
+           updated_at = EXCLUDED.updated_at
+)
+SELECT coalesce(sum(n), 0) FROM sums
+"""
+
+
+def account_balances_fold(*, batch_size: int = FOLD_BATCH_SIZE, max_batches: int = 100) -> int:
+    """Consolidate committed balance deltas into AccountBalance; return how many were folded.
+
+    Each batch is one statement, so one transaction: deltas are deleted and their sums added
+    in the same commit, and a reader's single-statement snapshot sees each amount exactly
+    once. SKIP LOCKED lets concurrent folds take disjoint batches; writers are never blocked.
+    """
+    folded = 0
+    with connection.cursor() as cursor:
+        for _ in range(max_batches):
+            cursor.execute(_FOLD_SQL, [batch_size])
+            (count,) = cursor.fetchone()
+            folded += int(count)
+            if count < batch_size:
+                break
+    return folded

@@ -1,0 +1,10 @@
+class OrganizationError(Exception):
+    pass
+
+
+class InvalidInn(OrganizationError):
+    pass
+
+
+class OrganizationExists(OrganizationError):
+    pass

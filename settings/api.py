@@ -1,0 +1,85 @@
+"""JSON plumbing shared by the API: money travels as JSON numbers, never through float."""
+
+import json
+from decimal import Decimal
+
+import simplejson
+from django.db import InterfaceError, OperationalError
+from rest_framework import serializers
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class JSONBodyError(ValueError):
+    """The request body is not a JSON document we accept."""
+
+
+def _reject_constant(name: str) -> None:
+    raise JSONBodyError(f"{name} is not a valid JSON number")
+
+
+def json_loads_decimal(raw: bytes | str):
+    """Parse JSON with every non-integer number as Decimal; NaN and Infinity are refused."""
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    except JSONBodyError:
+        raise
+    except (ValueError, RecursionError) as exc:  # includes JSONDecodeError, UnicodeDecodeError
+        raise JSONBodyError(f"Malformed JSON: {exc}") from exc
+
+
+class DecimalJSONParser(JSONParser):
+    """DRF's JSON parser, with numbers parsed straight to Decimal."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return json_loads_decimal(stream.read())
+        except JSONBodyError as exc:
+            raise ParseError(str(exc)) from exc
+
+
+class DecimalJSONRenderer(JSONRenderer):
+    """Render Decimal values as JSON numbers, digit for digit (simplejson's use_decimal)."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        return simplejson.dumps(
+            data, use_decimal=True, ensure_ascii=False, separators=(",", ":"), default=str
+        ).encode()
+
+
+def amount_for_json(value: Decimal) -> Decimal:
+    """Whole amounts as integers (145000), others with exactly two decimals (0.30)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.quantize(Decimal("0.01"))
+
+
+class AmountField(serializers.DecimalField):
+    """A money amount, rendered as an exact JSON number."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 20)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs["coerce_to_string"] = False
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return amount_for_json(Decimal(value))
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus 503 with Retry-After when the database is unreachable."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return Response(
+            {"detail": "The database is unavailable; retry later."},
+            status=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+    return drf_exception_handler(exc, context)

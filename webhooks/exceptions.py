@@ -1,0 +1,2 @@
+class SignatureError(Exception):
+    """The delivery's signature is missing, wrong, or too old."""

@@ -1,0 +1,77 @@
+"""Webhook intake: every delivery is recorded; each operation_id becomes one Payment."""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from djmoney.models.fields import MoneyField
+
+
+class Payment(models.Model):
+    """An incoming bank payment, booked exactly once (operation_id is unique)."""
+
+    operation_id = models.UUIDField(unique=True)
+    amount = MoneyField(max_digits=18, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
+    payer_inn = models.CharField("payer INN", max_length=12, db_index=True)
+    document_number = models.CharField(max_length=128)
+    document_date = models.DateTimeField()
+    # SHA-256 of the canonical payload: a repeat with another hash is a conflict.
+    payload_hash = models.CharField(max_length=64)
+    entry = models.OneToOneField(
+        "accounting.JournalEntry", on_delete=models.PROTECT, related_name="payment"
+    )
+    received_at = models.DateTimeField(db_default=models.functions.Now())
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_amount_positive"
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_number} {self.amount} from {self.payer_inn}"
+
+
+class DeliveryResult(models.TextChoices):
+    BOOKED = "booked", "Booked to the organization"
+    UNIDENTIFIED = "unidentified", "Booked to unidentified receipts"
+    DUPLICATE = "duplicate", "Exact repeat, nothing booked"
+    CONFLICT = "conflict", "Repeat with different content, nothing booked"
+    REJECTED = "rejected", "Rejected"
+
+
+class Delivery(models.Model):
+    """One HTTP delivery of the bank webhook, whatever its outcome."""
+
+    received_at = models.DateTimeField(db_default=models.functions.Now())
+    result = models.CharField(max_length=16, choices=DeliveryResult.choices)
+    http_status = models.PositiveSmallIntegerField()
+    operation_id = models.UUIDField(null=True, blank=True, db_index=True)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    raw_body = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    errors = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(result="conflict"),
+                name="delivery_conflicts",
+            )
+        ]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery #{self.pk} {self.result} ({self.http_status})"
