@@ -14,11 +14,13 @@
   constraint trigger that refuses to commit an unbalanced or incomplete entry, and triggers
   that refuse UPDATE and DELETE of posted rows.
 
-Balances are never a row that writers update. Every posting inserts one signed
-**BalanceDelta** per account it touches (signed on the account's normal side). A balance is
+Balances are never a row that writers update. A statement-level trigger on the lines inserts
+one signed **BalanceDelta** per account touched (signed on the account's normal side), in the
+posting's transaction, whoever inserts the lines. A balance is
 `AccountBalance.balance + SUM(pending deltas)`, read in one statement; a fold job moves
 committed deltas into AccountBalance. **BalanceChange** is the log of changes to liability
-accounts (what organizations and unidentified receipts are owed), written with the entry.
+accounts (what organizations and unidentified receipts are owed), written by the same
+trigger.
 """
 
 import pgtrigger
@@ -131,6 +133,27 @@ _CHECK_ENTRY_SQL = """
 """
 
 
+# For each statement that inserts lines: one balance delta per account, signed on the
+# account's normal side, and one balance-change log row per entry and liability account.
+_LINES_TO_DELTAS_SQL = """
+    INSERT INTO accounting_balancedelta (account_id, amount)
+    SELECT l.account_id,
+           sum(CASE WHEN (a.type IN ('asset', 'expense')) = (l.side = 'D')
+                    THEN l.amount ELSE -l.amount END)
+      FROM new_lines l
+      JOIN accounting_account a ON a.id = l.account_id
+     GROUP BY l.account_id;
+    INSERT INTO accounting_balancechange (account_id, entry_id, amount, created_at)
+    SELECT l.account_id, l.entry_id,
+           sum(CASE WHEN l.side = 'C' THEN l.amount ELSE -l.amount END), now()
+      FROM new_lines l
+      JOIN accounting_account a ON a.id = l.account_id
+     WHERE a.type = 'liability'
+     GROUP BY l.entry_id, l.account_id;
+    RETURN NULL;
+"""
+
+
 class JournalEntry(models.Model):
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
     memo = models.CharField(max_length=255, blank=True)
@@ -199,6 +222,15 @@ class JournalLine(models.Model):
         ]
         triggers = [
             _append_only(),
+            # Cached balances follow the journal whatever inserts the lines.
+            pgtrigger.Trigger(
+                name="deltas_and_changes",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                referencing=pgtrigger.Referencing(new="new_lines"),
+                func=_LINES_TO_DELTAS_SQL,
+            ),
             # Also catches lines added to an entry committed earlier: its count no longer
             # matches the entry's declared line_count.
             pgtrigger.Trigger(

@@ -1,9 +1,8 @@
 """The posting function and the seeded chart of accounts.
 
-`accounting_post_entry` is the one place a journal entry is written: the entry, its lines,
-one balance delta per account touched (signed on the account's normal side), and a
-balance-change log row per liability account, in one server-side call. The deferred
-triggers on the tables re-check the entry at commit.
+`accounting_post_entry` writes a journal entry and its lines in one server-side call. The
+triggers on the lines add the balance deltas and balance-change rows; the deferred triggers
+re-check the entry at commit.
 """
 
 from django.db import migrations
@@ -36,26 +35,11 @@ BEGIN
          p_reclassifies, p_reason, p_created_by)
     RETURNING id INTO v_entry;
 
-    WITH lines AS (
-        INSERT INTO accounting_journalline (entry_id, account_id, side, amount, amount_currency)
-        SELECT v_entry, u.account_id, u.side, u.amount, u.currency
-          FROM unnest(p_accounts, p_sides, p_amounts, p_currencies)
-               AS u(account_id, side, amount, currency)
-        RETURNING account_id, side, amount
-    ), signed AS (
-        SELECT l.account_id,
-               a.type,
-               sum(CASE WHEN (a.type IN ('asset', 'expense')) = (l.side = 'D')
-                        THEN l.amount ELSE -l.amount END) AS amount
-          FROM lines l
-          JOIN accounting_account a ON a.id = l.account_id
-         GROUP BY l.account_id, a.type
-    ), deltas AS (
-        INSERT INTO accounting_balancedelta (account_id, amount)
-        SELECT account_id, amount FROM signed
-    )
-    INSERT INTO accounting_balancechange (account_id, entry_id, amount)
-    SELECT account_id, v_entry, amount FROM signed WHERE type = 'liability';
+    -- The lines' statement trigger writes the balance deltas and balance-change rows.
+    INSERT INTO accounting_journalline (entry_id, account_id, side, amount, amount_currency)
+    SELECT v_entry, u.account_id, u.side, u.amount, u.currency
+      FROM unnest(p_accounts, p_sides, p_amounts, p_currencies)
+           AS u(account_id, side, amount, currency);
 
     RETURN v_entry;
 END;

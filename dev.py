@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Set up and run the service, or its tests, on a machine with only Python 3.11+.
+
+    python3 dev.py run     # the service on http://127.0.0.1:8000 (API, Swagger, admin)
+    python3 dev.py test    # lint and the whole test suite (extra arguments go to pytest)
+
+Creates `.venv` and installs the pinned requirements into it whenever they change. Uses
+DATABASE_URL when it is set; otherwise starts an embedded PostgreSQL server (the `pgserver`
+package) with its data under `var/pgdata`, stopped again when the command exits.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PYTHON = VENV / "bin" / "python"
+REQUIREMENTS = ROOT / "requirements-dev.txt"
+STAMP = VENV / ".requirements.sha256"
+EMBEDDED_PGDATA = ROOT / "var" / "pgdata"
+EMBEDDED_DATABASE = "bank_webhook"
+
+
+def _requirements_digest() -> str:
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_virtualenv() -> None:
+    """Create .venv and install the pinned requirements if they changed since last time."""
+    if not VENV_PYTHON.exists():
+        print("Creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = _requirements_digest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    print("Installing requirements into .venv ...", flush=True)
+    pip = [str(VENV_PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "-r", str(REQUIREMENTS)], check=True)
+    STAMP.write_text(wanted)
+
+
+def in_virtualenv() -> bool:
+    return Path(sys.prefix).resolve() == VENV.resolve()
+
+
+def ensure_database() -> object | None:
+    """Point DATABASE_URL at the embedded server unless one is configured; return its handle."""
+    if os.environ.get("DATABASE_URL"):
+        return None
+    import pgserver
+
+    EMBEDDED_PGDATA.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(EMBEDDED_PGDATA, cleanup_mode="stop")
+    exists = server.psql(
+        f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"
+    ).strip()
+    if "1 row" not in exists:
+        server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
+    os.environ["DATABASE_URL"] = f"postgres://postgres@/{EMBEDDED_DATABASE}?host={EMBEDDED_PGDATA}"
+    print(f"Embedded PostgreSQL: {os.environ['DATABASE_URL']}", flush=True)
+    return server
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)
+
+
+def run(args: list[str]) -> int:
+    manage("migrate", "--noinput")
+    manage("collectstatic", "--noinput", "-v", "0")
+    bind = os.environ.get("BIND", "127.0.0.1:8000")
+    print(f"Serving on http://{bind}/ (Ctrl+C stops)", flush=True)
+    command = [
+        sys.executable, "-m", "gunicorn", "settings.wsgi:application",
+        "--bind", bind, "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
+        "--access-logfile", "-", *args,
+    ]  # fmt: skip
+    try:
+        return subprocess.run(command, cwd=ROOT).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+def test(args: list[str]) -> int:
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT)
+    if lint.returncode:
+        return lint.returncode
+    return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT).returncode
+
+
+COMMANDS = {"run": run, "test": test}
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        return 2
+    if not in_virtualenv():
+        ensure_virtualenv()
+        return subprocess.run([str(VENV_PYTHON), __file__, *sys.argv[1:]]).returncode
+    os.chdir(ROOT)
+    server = ensure_database()  # noqa: F841  (the handle keeps the server up until exit)
+    return COMMANDS[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
