@@ -53,14 +53,13 @@ def account_balance_get(*, account: Account) -> Decimal:
 
 
 def suspense_receipts_unallocated(*, party: str | None = None):
-    """Entries that credit unidentified receipts and were neither reversed nor reclassified."""
+    """Receipts credited to unidentified receipts and neither reversed nor reclassified."""
     entries = JournalEntry.objects.filter(
         lines__account__code=UNIDENTIFIED_RECEIPTS_CODE,
         lines__side=Side.CREDIT,
-        kind=EntryKind.PAYMENT,
         reversed_by__isnull=True,
         reclassified_by__isnull=True,
-    )
+    ).exclude(kind__in=[EntryKind.REVERSAL, EntryKind.RECLASSIFICATION])
     if party is not None:
         entries = entries.filter(party=party)
     return entries.distinct().order_by("id")

@@ -2,6 +2,7 @@ import pytest
 
 from accounting.services import chart_of_accounts_seed
 from tests.books import assert_books_balanced
+from tests.servers import database_url_of, gunicorn_server
 
 
 @pytest.fixture(autouse=True)
@@ -16,10 +17,22 @@ def _books_checked(request):
     if marker is None:
         yield
         return
-    transactional = marker.kwargs.get("transaction", False) or "live_server" in (
-        request.fixturenames
-    )
+    transactional = marker.kwargs.get("transaction", False)
     request.getfixturevalue("transactional_db" if transactional else "db")
     chart_of_accounts_seed()
     yield
     assert_books_balanced()
+
+
+@pytest.fixture(scope="session")
+def app_server(django_db_setup):
+    """The app under gunicorn (2 processes x 32 threads) on the test database.
+
+    Stopped before the test database is dropped, since it depends on django_db_setup.
+    """
+    from django.db import connection
+
+    with gunicorn_server(
+        database_url=database_url_of(connection.settings_dict), workers=2, threads=32
+    ) as url:
+        yield url

@@ -1,0 +1,65 @@
+"""The application served by gunicorn in a child process, as in production."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn_server(*, database_url: str, workers: int = 2, threads: int = 1, env=None):
+    """Serve settings.wsgi on a free port; yield its base URL; stop it on exit."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "settings.wsgi:application",
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers),
+            "--threads", str(threads),
+            "--worker-class", "gthread" if threads > 1 else "sync",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "settings.settings",
+            **(env or {}),
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def database_url_of(settings_dict: dict) -> str:
+    """A DATABASE_URL for the database Django is connected to (the test database)."""
+    user = settings_dict["USER"] or "postgres"
+    host = settings_dict["HOST"] or settings_dict.get("OPTIONS", {}).get("host", "")
+    port = settings_dict["PORT"] or "5432"
+    if host.startswith("/"):
+        return f"postgres://{user}@/{settings_dict['NAME']}?host={host}&port={port}"
+    return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"

@@ -1,0 +1,33 @@
+import pytest
+import yaml
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_schema_validates_without_warnings(tmp_path):
+    out = tmp_path / "schema.yaml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+
+    schema = yaml.safe_load(out.read_text())
+    assert "/api/v1/webhook/bank/" in schema["paths"]
+    assert "/api/v1/organizations/{inn}/balance/" in schema["paths"]
+
+
+def test_schema_has_examples_for_both_endpoints(client):
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+
+    webhook = schema["paths"]["/api/v1/webhook/bank/"]["post"]
+    request_examples = webhook["requestBody"]["content"]["application/json"]["examples"]
+    assert any(e["value"].get("payer_inn") == "1234567890" for e in request_examples.values())
+    balance = schema["paths"]["/api/v1/organizations/{inn}/balance/"]["get"]
+    examples = balance["responses"]["200"]["content"]["application/json"]["examples"]
+    assert {"inn": "1234567890", "balance": 145000} in [e["value"] for e in examples.values()]
+
+
+def test_swagger_ui_is_served(client):
+    response = client.get("/api/v1/swagger/")
+
+    assert response.status_code == 200
+    assert "swagger-ui" in response.text
