@@ -68,27 +68,43 @@ def ensure_database() -> object | None:
     return server
 
 
-def manage(*args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)
-
-
 def run(args: list[str]) -> int:
-    manage("migrate", "--noinput")
-    manage("collectstatic", "--noinput", "-v", "0")
-    bind = os.environ.get("BIND", "127.0.0.1:8000")
-    print(f"Serving on http://{bind}/ (Ctrl+C stops)", flush=True)
-    command = [
-        sys.executable, "-m", "gunicorn", "settings.wsgi:application",
-        "--bind", bind, "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
-        "--access-logfile", "-", *args,
-    ]  # fmt: skip
+    """Web, Celery worker and beat together, through the containers' entrypoint."""
+    bind = os.environ.setdefault("BIND", "127.0.0.1:8000")
+    print(f"Starting on http://{bind}/ (Ctrl+C stops)", flush=True)
     try:
-        return subprocess.run(command, cwd=ROOT).returncode
+        return subprocess.run(
+            [sys.executable, str(ROOT / "bin" / "service"), "all", *args]
+        ).returncode
     except KeyboardInterrupt:
         return 0
 
 
+def _redis_reachable(host: str = "127.0.0.1", port: int = 6379) -> bool:
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def ensure_test_broker() -> None:
+    """Tests use Redis database 15 when a Redis answers on 127.0.0.1:6379, else a
+    filesystem broker under var/test-celery; CELERY_BROKER_URL overrides both."""
+    if os.environ.get("CELERY_BROKER_URL"):
+        return
+    if _redis_reachable():
+        os.environ["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/15"
+    else:
+        os.environ["CELERY_BROKER_URL"] = "filesystem://"
+        os.environ["CELERY_FILESYSTEM_BROKER_DIR"] = str(ROOT / "var" / "test-celery")
+    print(f"Celery broker for tests: {os.environ['CELERY_BROKER_URL']}", flush=True)
+
+
 def test(args: list[str]) -> int:
+    ensure_test_broker()
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT)
     if lint.returncode:
         return lint.returncode

@@ -143,13 +143,20 @@ _LINES_TO_DELTAS_SQL = """
       FROM new_lines l
       JOIN accounting_account a ON a.id = l.account_id
      GROUP BY l.account_id;
-    INSERT INTO accounting_balancechange (account_id, entry_id, amount, created_at)
-    SELECT l.account_id, l.entry_id,
-           sum(CASE WHEN l.side = 'C' THEN l.amount ELSE -l.amount END), now()
-      FROM new_lines l
-      JOIN accounting_account a ON a.id = l.account_id
-     WHERE a.type = 'liability'
-     GROUP BY l.entry_id, l.account_id;
+    -- balance_after: the balance as this transaction sees it, this posting included.
+    INSERT INTO accounting_balancechange (account_id, entry_id, amount, balance_after, created_at)
+    SELECT c.account_id, c.entry_id, c.amount,
+           coalesce((SELECT b.balance FROM accounting_accountbalance b
+                      WHERE b.account_id = c.account_id), 0)
+         + coalesce((SELECT sum(d.amount) FROM accounting_balancedelta d
+                      WHERE d.account_id = c.account_id), 0),
+           now()
+      FROM (SELECT l.account_id, l.entry_id,
+                   sum(CASE WHEN l.side = 'C' THEN l.amount ELSE -l.amount END) AS amount
+              FROM new_lines l
+              JOIN accounting_account a ON a.id = l.account_id
+             WHERE a.type = 'liability'
+             GROUP BY l.entry_id, l.account_id) c;
     RETURN NULL;
 """
 
@@ -287,6 +294,8 @@ class BalanceChange(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+    # The account's balance as the posting transaction saw it, the posting included.
+    balance_after = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
     created_at = models.DateTimeField(db_default=models.functions.Now())
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
@@ -304,7 +313,9 @@ class BalanceChange(models.Model):
             pgtrigger.Protect(
                 name="only_dispatch_changes",
                 operation=pgtrigger.Update,
-                condition=pgtrigger.AnyChange("account", "entry", "amount", "created_at"),
+                condition=pgtrigger.AnyChange(
+                    "account", "entry", "amount", "balance_after", "created_at"
+                ),
             ),
         ]
 

@@ -1,5 +1,6 @@
 """Writes to the ledger. Every posting goes through `accounting_post_entry` in PostgreSQL."""
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from accounting.models import (
     Side,
 )
 from accounting.selectors import account_get_by_code
+
+logger = logging.getLogger(__name__)
 
 # How many balance deltas one fold transaction consolidates at most.
 FOLD_BATCH_SIZE = 10_000
@@ -246,3 +249,67 @@ def account_balances_fold(*, batch_size: int = FOLD_BATCH_SIZE, max_batches: int
             if count < batch_size:
                 break
     return folded
+
+
+balance_change_log = logging.getLogger("accounting.balance_changes")
+
+_DISPATCH_SQL = """
+UPDATE accounting_balancechange c
+   SET dispatched_at = now()
+  FROM accounting_account a, accounting_journalentry e
+ WHERE c.id IN (
+        SELECT id FROM accounting_balancechange
+         WHERE dispatched_at IS NULL {only_ids}
+         ORDER BY id
+         LIMIT %(limit)s
+           FOR UPDATE SKIP LOCKED)
+   AND a.id = c.account_id
+   AND e.id = c.entry_id
+RETURNING c.id, a.code, e.party, c.amount, c.balance_after, e.reference, e.id, e.kind
+"""
+
+
+def balance_changes_dispatch(*, change_ids: Sequence[int] | None = None, limit: int = 1000) -> int:
+    """Write each undispatched balance change to the balance-change log and mark it
+    dispatched; only `change_ids` when given, else the oldest `limit` pending ones (the sweep).
+
+    One transaction: the rows are marked and logged before it commits, so a change is logged
+    once; rows locked by a concurrent dispatch are skipped, not waited for. Returns how many
+    changes were logged.
+    """
+    only_ids = "AND id = ANY(%(ids)s)" if change_ids is not None else ""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _DISPATCH_SQL.format(only_ids=only_ids),
+            {"ids": list(change_ids or []), "limit": limit},
+        )
+        rows = sorted(cursor.fetchall())
+        for change_id, code, party, amount, balance_after, reference, entry_id, kind in rows:
+            balance_change_log.info(
+                "balance change id=%s inn=%s account=%s amount=%+.2f balance_after=%.2f "
+                "operation_id=%s entry=%s kind=%s",
+                change_id, party or "-", code, amount, balance_after, reference or "-",
+                entry_id, kind,
+            )  # fmt: skip
+    return len(rows)
+
+
+def balance_changes_dispatch_on_commit(change_ids: Sequence[int]) -> None:
+    """Queue the logging of `change_ids` once the current transaction commits.
+
+    A broker that cannot be reached loses nothing: the changes stay undispatched and the
+    periodic sweep logs them. The caller's response is not held up by the broker.
+    """
+    if not change_ids:
+        return
+    ids = list(change_ids)
+
+    def publish() -> None:
+        from accounting.tasks import balance_changes_dispatch_task
+
+        try:
+            balance_changes_dispatch_task.delay(ids)
+        except Exception:  # any broker failure; the sweep covers it
+            logger.warning("Broker unavailable; balance changes %s left for the sweep", ids)
+
+    transaction.on_commit(publish)

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "accounting",
     "organizations",
     "webhooks",
+    "reconciliation",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +71,11 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Let PostgreSQL notice a vanished client (a killed worker) even while its query waits on a
+# lock, so its transaction is rolled back and its locks released promptly (PostgreSQL 14+).
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "options", "-c client_connection_check_interval=1000"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
@@ -87,7 +93,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "var" / "static")
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -122,6 +128,113 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# Files (reconciliation reports). S3-compatible storage (MinIO in compose) when a bucket is
+# configured, local files under var/media otherwise. Objects are private: the admin serves
+# them to staff, and S3 URLs are signed and expire.
+MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="us-east-1"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 600,
+            "signature_version": "s3v4",
+            "file_overwrite": False,
+            "location": env.str("AWS_LOCATION", default="reports"),
+        },
+    }
+else:
+    STORAGES["default"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    }
+
+# Celery. Without CELERY_BROKER_URL, kombu's filesystem transport under var/celery: a broker
+# that needs no server of its own. Tasks are acknowledged after they run (acks_late) and
+# requeued if their worker dies, so every task is idempotent.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = Path(
+        env.str("CELERY_FILESYSTEM_BROKER_DIR", default=str(BASE_DIR / "var" / "celery"))
+    )
+    for _sub in ("queue", "processed", "control"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Seconds before a message taken by a worker that vanished is delivered again.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        # Publishing gives up quickly when the broker is down (see CELERY_TASK_PUBLISH_RETRY).
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = TIME_ZONE
+# A webhook's on-commit publish must not hold its response when the broker is down: one
+# attempt, then the periodic sweep dispatches what was left behind.
+CELERY_TASK_PUBLISH_RETRY = False
+
+BALANCE_FOLD_INTERVAL_SECONDS = env.float("BALANCE_FOLD_INTERVAL_SECONDS", default=5.0)
+BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS = env.float(
+    "BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS", default=30.0
+)
+# Crontab fields: minute hour day_of_month month_of_year day_of_week.
+RECONCILIATION_SCHEDULE = env.str("RECONCILIATION_SCHEDULE", default="30 2 * * *")
+
+
+def _crontab(spec: str):
+    from celery.schedules import crontab
+
+    minute, hour, day_of_month, month_of_year, day_of_week = spec.split()
+    return crontab(
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        day_of_week=day_of_week,
+    )
+
+
+CELERY_BEAT_SCHEDULE = {
+    "fold-balance-deltas": {
+        "task": "accounting.tasks.balance_deltas_fold",
+        "schedule": BALANCE_FOLD_INTERVAL_SECONDS,
+        "options": {"expires": BALANCE_FOLD_INTERVAL_SECONDS * 2},
+    },
+    "sweep-balance-changes": {
+        "task": "accounting.tasks.balance_changes_sweep",
+        "schedule": BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS,
+        "options": {"expires": BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS * 2},
+    },
+    "daily-reconciliation": {
+        "task": "reconciliation.tasks.reconciliation_report_create_for_yesterday",
+        "schedule": _crontab(RECONCILIATION_SCHEDULE),
+    },
 }
 
 LOGGING = {

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection
 from psycopg.types.json import Jsonb
 
+from accounting.services import balance_changes_dispatch_on_commit
 from webhooks.models import Delivery, DeliveryResult
 
 
@@ -42,6 +43,8 @@ class PaymentReceipt:
     payment_id: int
     entry_id: int
     delivery_id: int
+    # Balance-change log rows written by this booking (none for a repeat).
+    balance_change_ids: list[int]
 
 
 def bank_payment_receive(
@@ -57,7 +60,8 @@ def bank_payment_receive(
     trip: it serializes deliveries of the same operation_id on an advisory lock, books a new
     payment (Dr 51 / Cr the organization's account, or 76.UNID when no organization has the
     INN) with its journal entry, balance deltas and balance-change log row, and records the
-    delivery as booked, unidentified, duplicate or conflict. Raises django.db errors only
+    delivery as booked, unidentified, duplicate or conflict. After the commit, the new
+    balance changes are queued for the balance-change log. Raises django.db errors only
     when the database is unavailable.
     """
     with connection.cursor() as cursor:
@@ -76,8 +80,9 @@ def bank_payment_receive(
                 remote_addr,
             ],
         )
-        result, payment_id, entry_id, delivery_id = cursor.fetchone()
-    return PaymentReceipt(result, payment_id, entry_id, delivery_id)
+        receipt = PaymentReceipt(*cursor.fetchone())
+    balance_changes_dispatch_on_commit(receipt.balance_change_ids)
+    return receipt
 
 
 def delivery_reject(

@@ -21,7 +21,10 @@ CREATE OR REPLACE FUNCTION webhooks_receive_payment(
     p_raw_body text,
     p_headers jsonb,
     p_remote_addr inet
-) RETURNS TABLE (o_result text, o_payment_id bigint, o_entry_id bigint, o_delivery_id bigint)
+) RETURNS TABLE (
+    o_result text, o_payment_id bigint, o_entry_id bigint, o_delivery_id bigint,
+    o_balance_change_ids bigint[]
+)
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -31,6 +34,7 @@ DECLARE
     v_account bigint;
     v_result text;
     v_delivery bigint;
+    v_changes bigint[];
 BEGIN
     PERFORM pg_advisory_xact_lock(2, hashtext(p_operation_id::text));
 
@@ -70,6 +74,11 @@ BEGIN
             (p_operation_id, p_amount, p_currency, p_payer_inn, p_document_number,
              p_document_date, p_payload_hash, v_entry, now())
         RETURNING id INTO v_payment;
+
+        -- The balance-change rows the lines' trigger wrote, for dispatch after commit.
+        SELECT array_agg(c.id) INTO v_changes
+          FROM accounting_balancechange c
+         WHERE c.entry_id = v_entry;
     END IF;
 
     INSERT INTO webhooks_delivery
@@ -79,7 +88,7 @@ BEGIN
         (now(), v_result, 200, p_operation_id, v_payment, p_raw_body, p_headers, p_remote_addr)
     RETURNING id INTO v_delivery;
 
-    RETURN QUERY SELECT v_result, v_payment, v_entry, v_delivery;
+    RETURN QUERY SELECT v_result, v_payment, v_entry, v_delivery, coalesce(v_changes, '{}');
 END;
 $$;
 """

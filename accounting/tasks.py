@@ -1,0 +1,26 @@
+"""Thin Celery tasks over accounting services; each is idempotent and safe to redeliver."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from accounting.services import account_balances_fold, balance_changes_dispatch
+
+_TRANSIENT = (OperationalError, InterfaceError)
+
+
+@shared_task(autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5)
+def balance_changes_dispatch_task(change_ids: list[int]) -> int:
+    """Log the given balance changes (those not dispatched yet)."""
+    return balance_changes_dispatch(change_ids=change_ids)
+
+
+@shared_task(autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=3)
+def balance_changes_sweep() -> int:
+    """Log balance changes that no on-commit dispatch reached (broker down, worker lost)."""
+    return balance_changes_dispatch()
+
+
+@shared_task(autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=3)
+def balance_deltas_fold() -> int:
+    """Consolidate committed balance deltas into cached balances."""
+    return account_balances_fold()

@@ -1,0 +1,157 @@
+"""Asynchronous behaviour with a real Celery worker process and a real broker."""
+
+import os
+import signal
+import threading
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+
+from accounting.models import BalanceChange, BalanceDelta
+from accounting.tasks import balance_changes_sweep, balance_deltas_fold
+from organizations.selectors import organization_balance_get
+from organizations.services import organization_create
+from tests.factories import WebhookPayloadFactory
+from tests.http import http_request
+from tests.servers import database_url_of, free_port, gunicorn_server
+from tests.webhooks.helpers import WEBHOOK_URL, dumps
+from tests.workers import celery_worker, children_of, logged_change_ids, purge_broker, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def worker(tmp_path):
+    purge_broker()
+    log_path = tmp_path / "worker.log"
+    with celery_worker(
+        database_url=database_url_of(connection.settings_dict), log_path=log_path
+    ) as process:
+        yield process, log_path
+
+
+def _post(base_url: str, payloads) -> list[int]:
+    return [http_request(base_url + WEBHOOK_URL, dumps(p))[0] for p in payloads]
+
+
+def _all_dispatched() -> bool:
+    return not BalanceChange.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def test_worker_logs_each_balance_change_once_and_folds_exactly(app_server, worker):
+    _, log_path = worker
+    organization_create(inn="1234567890", name="Acme")
+    payloads = [WebhookPayloadFactory(amount=Decimal(f"{n}.25")) for n in range(1, 21)]
+    expected = sum((p["amount"] for p in payloads), Decimal(0))
+
+    statuses = _post(app_server, payloads + payloads[:5])  # five repeats book nothing
+
+    assert statuses == [200] * 25
+    wait_for(_all_dispatched, timeout=60, what="balance changes dispatched")
+    assert organization_balance_get(inn="1234567890") == expected
+    balance_deltas_fold.delay()
+    wait_for(lambda: not BalanceDelta.objects.exists(), timeout=60, what="deltas folded")
+    assert organization_balance_get(inn="1234567890") == expected
+    logged = Counter(logged_change_ids(log_path.read_text()))
+    assert sorted(logged) == sorted(BalanceChange.objects.values_list("id", flat=True))
+    assert set(logged.values()) == {1}
+    assert "inn=1234567890 account=62.1234567890 amount=+1.25" in log_path.read_text()
+
+
+def test_broker_outage_loses_nothing_and_the_sweep_logs_each_change_once(tmp_path):
+    dead_broker = f"redis://127.0.0.1:{free_port()}/0"
+    database_url = database_url_of(connection.settings_dict)
+    organization_create(inn="1234567890", name="Acme")
+    payloads = [WebhookPayloadFactory(amount=Decimal("10.00")) for _ in range(10)]
+
+    with gunicorn_server(
+        database_url=database_url, workers=1, env={"CELERY_BROKER_URL": dead_broker}
+    ) as url:
+        statuses = _post(url, payloads)
+
+    assert statuses == [200] * 10
+    assert organization_balance_get(inn="1234567890") == Decimal("100.00")
+    assert BalanceChange.objects.filter(dispatched_at__isnull=True).count() == 10
+
+    purge_broker()
+    log_path = tmp_path / "worker.log"
+    with celery_worker(database_url=database_url, log_path=log_path):
+        balance_changes_sweep.delay()
+        wait_for(_all_dispatched, timeout=60, what="sweep")
+        balance_changes_sweep.delay()  # a second sweep finds nothing left to log
+        balance_deltas_fold.delay()
+        wait_for(lambda: not BalanceDelta.objects.exists(), timeout=60, what="fold")
+
+    logged = Counter(logged_change_ids(log_path.read_text()))
+    assert sorted(logged) == sorted(BalanceChange.objects.values_list("id", flat=True))
+    assert set(logged.values()) == {1}
+
+
+def _blocked_dispatch_backend() -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND query LIKE '%%UPDATE accounting_balancechange%%' AND pid <> pg_backend_pid()"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _backend_alive(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone() is not None
+
+
+def test_task_of_a_killed_worker_process_is_redelivered_and_logs_once(tmp_path, client):
+    from accounting.tasks import balance_changes_dispatch_task
+
+    organization_create(inn="1234567890", name="Acme")
+    from tests.webhooks.helpers import post_webhook
+
+    post_webhook(client, WebhookPayloadFactory(amount=Decimal("7.00")))
+    change = BalanceChange.objects.get()
+    purge_broker()
+    log_path = tmp_path / "worker.log"
+    locked = threading.Event()
+    release = threading.Event()
+
+    def hold_table_lock():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE accounting_balancechange IN EXCLUSIVE MODE")
+                locked.set()
+                release.wait(timeout=120)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_table_lock)
+    holder.start()
+    try:
+        locked.wait(timeout=30)
+        with celery_worker(
+            database_url=database_url_of(connection.settings_dict), log_path=log_path, concurrency=1
+        ) as process:
+            balance_changes_dispatch_task.delay([change.pk])
+            backend = wait_for(_blocked_dispatch_backend, timeout=60, what="task blocked")
+            [child] = children_of(process.pid)
+            os.kill(child, signal.SIGKILL)  # the pool process dies mid-task
+            wait_for(lambda: not _backend_alive(backend), timeout=30, what="orphan backend gone")
+            wait_for(
+                lambda: (
+                    "WorkerLostError" in log_path.read_text()
+                    or "exited with 'signal 9" in log_path.read_text()
+                ),
+                timeout=30,
+                what="worker to notice the lost process",
+            )
+            release.set()
+            holder.join(timeout=30)
+            wait_for(_all_dispatched, timeout=60, what="redelivered task")
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert logged_change_ids(log_path.read_text()) == [change.pk]
