@@ -71,6 +71,7 @@ def ensure_database() -> object | None:
 def run(args: list[str]) -> int:
     """Web, Celery worker and beat together, through the containers' entrypoint."""
     bind = os.environ.setdefault("BIND", "127.0.0.1:8000")
+    os.environ.setdefault("BANK_IMITATION_WEBHOOK_URL", f"http://{bind}/api/v1/webhook/bank/")
     print(f"Starting on http://{bind}/ (Ctrl+C stops)", flush=True)
     try:
         return subprocess.run(

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "settings.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -107,6 +108,14 @@ CURRENCIES = (DEFAULT_CURRENCY,)
 WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
 WEBHOOK_SIGNATURE_TOLERANCE_SECONDS = env.int("WEBHOOK_SIGNATURE_TOLERANCE_SECONDS", default=300)
+
+# The bank imitation (/swagger/webhook/bank/imitation/) posts to this webhook URL.
+BANK_IMITATION_WEBHOOK_URL = env.str(
+    "BANK_IMITATION_WEBHOOK_URL", default="http://127.0.0.1:8000/api/v1/webhook/bank/"
+)
+BANK_IMITATION_MAX_ATTEMPTS = env.int("BANK_IMITATION_MAX_ATTEMPTS", default=5)
+BANK_IMITATION_BACKOFF_SECONDS = env.float("BANK_IMITATION_BACKOFF_SECONDS", default=0.5)
+BANK_IMITATION_TIMEOUT = env.float("BANK_IMITATION_TIMEOUT", default=10.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["settings.api.DecimalJSONRenderer"],
@@ -237,10 +246,28 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Logs: plain text by default, one JSON object per line with LOG_FORMAT=json (containers).
+# Every record carries the request id (X-Request-Id) and the webhook's operation_id.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "settings.observability.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s "
+            "%(operation_id)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -75,3 +75,24 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"Delivery #{self.pk} {self.result} ({self.http_status})"
+
+
+class BankImitation(models.Model):
+    """A simulated bank delivery: the service posts a payment to its own webhook over HTTP."""
+
+    payload = models.JSONField()
+    repeats = models.PositiveSmallIntegerField(default=1)
+    signed = models.BooleanField(default=False)
+    # One item per HTTP attempt: {"delivery", "attempt", "status", "body", "error", "ms"}.
+    attempts = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Imitation #{self.pk} of {self.payload.get('operation_id')} x{self.repeats}"

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from settings.api import JSONBodyError, json_loads_decimal
+from settings.observability import operation_id_var
 from webhooks.exceptions import SignatureError
 from webhooks.serializers import (
     BankWebhookInputSerializer,
@@ -169,6 +170,7 @@ class BankWebhookView(APIView):
         if not serializer.is_valid():
             return reject(400, serializer.errors, raw_text, _operation_id_of(data))
 
+        operation_id_var.set(str(serializer.validated_data["operation_id"]))
         receipt = bank_payment_receive(
             payment=IncomingPayment(**serializer.validated_data),
             raw_body=raw_text,

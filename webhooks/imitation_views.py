@@ -1,0 +1,145 @@
+"""The bank imitation: a staff page at the brief's path, and the same thing as an API."""
+
+from django import forms
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from organizations.models import Organization
+from organizations.selectors import organization_balance_get
+from webhooks.imitation import MAX_REPEATS, bank_imitation_start, random_payment_payload
+from webhooks.models import BankImitation
+
+PAYLOAD_FIELDS = ("operation_id", "amount", "payer_inn", "document_number", "document_date")
+
+
+def _balance_of(inn) -> str:
+    try:
+        return str(organization_balance_get(inn=str(inn)))
+    except Organization.DoesNotExist:
+        return "no organization with this INN (booked to unidentified receipts)"
+
+
+def imitation_summary(imitation: BankImitation) -> dict:
+    finished = imitation.finished_at is not None
+    return {
+        "id": imitation.pk,
+        "payload": imitation.payload,
+        "repeats": imitation.repeats,
+        "signed": imitation.signed,
+        "finished": finished,
+        "attempts": imitation.attempts,
+        "balance": _balance_of(imitation.payload.get("payer_inn")) if finished else None,
+    }
+
+
+class BankImitationForm(forms.Form):
+    """Free-form fields: the imitation may send invalid data on purpose, to see a 400."""
+
+    operation_id = forms.CharField(max_length=100)
+    amount = forms.CharField(max_length=50)
+    payer_inn = forms.CharField(max_length=50)
+    document_number = forms.CharField(max_length=128)
+    document_date = forms.CharField(max_length=50)
+    repeats = forms.IntegerField(
+        min_value=1, max_value=MAX_REPEATS, initial=1, help_text="Deliver the same body N times."
+    )
+
+
+@staff_member_required
+def bank_imitation_page(request):
+    if request.method == "POST":
+        form = BankImitationForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            imitation = bank_imitation_start(
+                payload={name: data[name] for name in PAYLOAD_FIELDS},
+                repeats=data["repeats"],
+                created_by=request.user,
+            )
+            return redirect(f"{reverse('bank-imitation-page')}?run={imitation.pk}")
+    else:
+        form = BankImitationForm(initial={**random_payment_payload(), "repeats": 1})
+    runs = [imitation_summary(i) for i in BankImitation.objects.all()[:10]]
+    pending = any(not run["finished"] for run in runs)
+    return render(
+        request,
+        "webhooks/bank_imitation.html",
+        {"form": form, "runs": runs, "pending": pending, "selected": request.GET.get("run")},
+    )
+
+
+class BankImitationInputSerializer(serializers.Serializer):
+    operation_id = serializers.CharField(required=False)
+    amount = serializers.CharField(required=False)
+    payer_inn = serializers.CharField(required=False)
+    document_number = serializers.CharField(required=False)
+    document_date = serializers.CharField(required=False)
+    repeats = serializers.IntegerField(min_value=1, max_value=MAX_REPEATS, default=1)
+
+
+class BankImitationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    payload = serializers.DictField()
+    repeats = serializers.IntegerField()
+    signed = serializers.BooleanField()
+    finished = serializers.BooleanField()
+    attempts = serializers.ListField(child=serializers.DictField())
+    balance = serializers.CharField(allow_null=True)
+
+
+class _StaffOnly:
+    authentication_classes = [SessionAuthentication, BasicAuthentication]
+    permission_classes = [IsAdminUser]
+
+
+class BankImitationCreateView(_StaffOnly, APIView):
+    @extend_schema(
+        operation_id="bank_imitation_create",
+        summary="Imitate the bank: deliver a payment to this service's webhook",
+        description=(
+            "Queues a Celery task that POSTs the payment to the webhook over HTTP, signed when a "
+            "webhook secret is configured, `repeats` times, each retried with exponential "
+            "backoff on connection errors and 5xx. Omitted fields are generated. Staff only."
+        ),
+        request=BankImitationInputSerializer,
+        responses={202: BankImitationOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Deliver the brief's payment twice",
+                value={"payer_inn": "1234567890", "amount": "145000", "repeats": 2},
+                request_only=True,
+            )
+        ],
+        tags=["bank imitation"],
+    )
+    def post(self, request):
+        serializer = BankImitationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        repeats = data.pop("repeats")
+        payload = {**random_payment_payload(), **data}
+        imitation = bank_imitation_start(payload=payload, repeats=repeats, created_by=request.user)
+        return Response(
+            BankImitationOutputSerializer(imitation_summary(imitation)).data, status=202
+        )
+
+
+class BankImitationDetailView(_StaffOnly, APIView):
+    @extend_schema(
+        operation_id="bank_imitation_retrieve",
+        summary="What a bank imitation delivered, and the payer's balance after it",
+        responses={200: BankImitationOutputSerializer},
+        tags=["bank imitation"],
+    )
+    def get(self, request, pk: int):
+        imitation = BankImitation.objects.filter(pk=pk).first()
+        if imitation is None:
+            return Response({"detail": "Not found."}, status=404)
+        return Response(BankImitationOutputSerializer(imitation_summary(imitation)).data)

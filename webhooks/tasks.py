@@ -1,0 +1,15 @@
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from webhooks.imitation import bank_imitation_deliver
+from webhooks.models import BankImitation
+
+_TRANSIENT = (OperationalError, InterfaceError)
+
+
+@shared_task(autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5)
+def bank_imitation_deliver_task(imitation_id: int) -> None:
+    """Deliver a bank imitation to the webhook; a missing row means nothing to do."""
+    imitation = BankImitation.objects.filter(pk=imitation_id).first()
+    if imitation is not None:
+        bank_imitation_deliver(imitation=imitation)
