@@ -184,6 +184,10 @@ class JournalEntry(models.Model):
     class Meta:
         verbose_name_plural = "journal entries"
         ordering = ["-id"]
+        permissions = [
+            ("reverse_journalentry", "Can reverse a journal entry"),
+            ("reclassify_journalentry", "Can reclassify an unidentified receipt"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(line_count__gte=2), name="entry_has_two_lines"

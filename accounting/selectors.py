@@ -152,3 +152,106 @@ def ledger_discrepancies() -> dict[str, list[tuple]]:
             if rows:
                 found[name] = rows
     return found
+
+
+def trial_balance_as_of(*, until) -> list[TrialBalanceRow]:
+    """Every account's debits and credits of entries posted before `until`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.code, a.name, a.type, a.currency,
+                   coalesce(sum(l.amount) FILTER (WHERE l.side = 'D'), 0),
+                   coalesce(sum(l.amount) FILTER (WHERE l.side = 'C'), 0)
+              FROM accounting_account a
+              LEFT JOIN (accounting_journalline l
+                         JOIN accounting_journalentry e
+                           ON e.id = l.entry_id AND e.posted_at < %s)
+                ON l.account_id = a.id
+             GROUP BY a.id
+             ORDER BY a.code
+            """,
+            [until],
+        )
+        return [TrialBalanceRow(*row) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    entry_id: int
+    posted_at: object
+    kind: str
+    memo: str
+    reference: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class Statement:
+    account: Account
+    start: object
+    end: object
+    opening: Decimal
+    closing: Decimal
+    lines: list[StatementLine]
+    total_lines: int
+
+
+def account_statement_get(
+    *, account: Account, start=None, end=None, offset: int = 0, limit: int | None = None
+) -> Statement:
+    """Opening balance, lines with running balance, and closing balance of `account` for
+    entries posted in [start, end) (either bound optional), on the account's normal side.
+
+    Read in one statement, so opening, lines and closing agree. `offset`/`limit` page the
+    lines; the running balance of each line still counts every line before it.
+    """
+    sign = "1" if account.normal_side == Side.DEBIT else "-1"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH lines AS (
+                SELECT e.id AS entry_id, e.posted_at, e.kind, e.memo, e.reference, l.id AS line_id,
+                       CASE WHEN l.side = 'D' THEN l.amount ELSE 0 END AS debit,
+                       CASE WHEN l.side = 'C' THEN l.amount ELSE 0 END AS credit,
+                       {sign} * CASE WHEN l.side = 'D' THEN l.amount ELSE -l.amount END AS signed
+                  FROM accounting_journalline l
+                  JOIN accounting_journalentry e ON e.id = l.entry_id
+                 WHERE l.account_id = %(account)s
+                   AND (%(end)s::timestamptz IS NULL OR e.posted_at < %(end)s)
+            ), opening AS (
+                SELECT coalesce(sum(signed), 0) AS amount FROM lines
+                 WHERE %(start)s::timestamptz IS NOT NULL AND posted_at < %(start)s
+            ), period AS (
+                SELECT lines.*,
+                       (SELECT amount FROM opening)
+                       + sum(signed) OVER (ORDER BY posted_at, line_id) AS balance,
+                       count(*) OVER () AS total
+                  FROM lines
+                 WHERE %(start)s::timestamptz IS NULL OR posted_at >= %(start)s
+            )
+            SELECT (SELECT amount FROM opening),
+                   (SELECT coalesce(sum(signed), 0) FROM lines),
+                   entry_id, posted_at, kind, memo, reference, debit, credit, balance, total
+              FROM (SELECT 1) one
+              LEFT JOIN LATERAL (
+                    SELECT * FROM period ORDER BY posted_at, line_id
+                    OFFSET %(offset)s LIMIT %(limit)s) p ON true
+            """,
+            {"account": account.pk, "start": start, "end": end, "offset": offset, "limit": limit},
+        )
+        rows = cursor.fetchall()
+    opening, closing = rows[0][0], rows[0][1]
+    lines = [StatementLine(*row[2:10]) for row in rows if row[2] is not None]
+    total = rows[0][10] or 0 if lines else _count_statement_lines(account, start, end)
+    return Statement(account, start, end, opening, closing, lines, total)
+
+
+def _count_statement_lines(account: Account, start, end) -> int:
+    lines = account.lines.all()
+    if start is not None:
+        lines = lines.filter(entry__posted_at__gte=start)
+    if end is not None:
+        lines = lines.filter(entry__posted_at__lt=end)
+    return lines.count()

@@ -1,10 +1,21 @@
+from datetime import date
+
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max, OuterRef, Subquery
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
+from accounting.exports import table_response
+from accounting.models import EntryKind, JournalEntry
 from organizations.inn import INN_FORMAT_MESSAGE, inn_format_valid
 from organizations.models import Organization
-from organizations.selectors import organization_list_with_balances
+from organizations.selectors import organization_list_with_balances, organization_statement_get
 from organizations.services import organization_create
+from organizations.views import day_bounds
 
 
 class OrganizationAddForm(forms.ModelForm):
@@ -19,14 +30,27 @@ class OrganizationAddForm(forms.ModelForm):
         return inn
 
 
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["inn", "name", "balance", "inn_checksum_ok", "created_at"]
+    list_display = ["inn", "name", "balance", "last_payment", "inn_checksum_ok", "statement_link"]
     search_fields = ["inn", "name"]
-    readonly_fields = ["inn", "account", "created_at"]
+    readonly_fields = ["inn", "account", "created_at", "balance", "inn_warning", "statement_link"]
 
     def get_queryset(self, request):
-        return organization_list_with_balances()
+        last_payment = (
+            JournalEntry.objects.filter(party=OuterRef("inn"), kind=EntryKind.PAYMENT)
+            .values("party")
+            .annotate(at=Max("posted_at"))
+            .values("at")
+        )
+        return organization_list_with_balances().annotate(last_payment_at=Subquery(last_payment))
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -37,7 +61,9 @@ class OrganizationAdmin(admin.ModelAdmin):
         return [] if obj is None else self.readonly_fields
 
     def get_fields(self, request, obj=None):
-        return ["inn", "name"] if obj is None else ["inn", "name", "account", "created_at"]
+        if obj is None:
+            return ["inn", "name"]
+        return ["inn", "inn_warning", "name", "account", "balance", "statement_link", "created_at"]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -54,6 +80,80 @@ class OrganizationAdmin(admin.ModelAdmin):
     def balance(self, obj):
         return obj.balance
 
+    @admin.display(description="Last payment", ordering="last_payment_at")
+    def last_payment(self, obj):
+        return obj.last_payment_at or "-"
+
     @admin.display(description="INN checksum", boolean=True)
     def inn_checksum_ok(self, obj):
         return obj.inn_checksum_valid
+
+    @admin.display(description="INN check")
+    def inn_warning(self, obj):
+        if obj.inn_checksum_valid:
+            return "Check digits are right."
+        return format_html(
+            '<strong style="color:#cf222e">{}</strong>',
+            "The check digits are wrong: verify the INN with the organization.",
+        )
+
+    @admin.display(description="Statement")
+    def statement_link(self, obj):
+        url = reverse("admin:organizations_organization_statement", args=[obj.pk])
+        return format_html('<a href="{}">Statement</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/statement/",
+                self.admin_site.admin_view(self.statement_view),
+                name="organizations_organization_statement",
+            ),
+            *super().get_urls(),
+        ]
+
+    def statement_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        organization = get_object_or_404(Organization.objects.select_related("account"), pk=pk)
+        date_from, date_to = _day(request.GET.get("from")), _day(request.GET.get("to"))
+        start, end = day_bounds(date_from, date_to)
+        statement = organization_statement_get(organization=organization, start=start, end=end)
+        fmt = request.GET.get("format")
+        if fmt in ("csv", "xlsx"):
+            rows = [["", "", "opening", "", "", "", "", statement.opening]]
+            rows += [
+                [
+                    ln.posted_at,
+                    ln.entry_id,
+                    ln.kind,
+                    ln.memo,
+                    ln.reference,
+                    ln.debit,
+                    ln.credit,
+                    ln.balance,
+                ]
+                for ln in statement.lines
+            ]
+            rows.append(["", "", "closing", "", "", "", "", statement.closing])
+            return table_response(
+                filename=f"statement-{organization.inn}",
+                fmt=fmt,
+                headers=["posted_at", "entry", "kind", "memo", "reference", "debit", "credit",
+                         "balance"],
+                rows=rows,
+            )  # fmt: skip
+        query = urlencode(
+            {k: v for k, v in {"from": date_from, "to": date_to}.items() if v is not None}
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Statement of {organization.name}",
+            "organization": organization,
+            "statement": statement,
+            "date_from": date_from,
+            "date_to": date_to,
+            "query": query,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/organizations/statement.html", context)

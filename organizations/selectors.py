@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from accounting.selectors import account_balance_expression
+from accounting.selectors import account_balance_expression, account_statement_get
 from organizations.models import Organization
 
 
@@ -20,4 +20,13 @@ def organization_balance_get(*, inn: str) -> Decimal:
 def organization_list_with_balances():
     return Organization.objects.select_related("account").annotate(
         balance=account_balance_expression("account_id")
+    )
+
+
+def organization_statement_get(
+    *, organization: Organization, start=None, end=None, offset=0, limit=None
+):
+    """The organization's account statement for [start, end); see account_statement_get."""
+    return account_statement_get(
+        account=organization.account, start=start, end=end, offset=offset, limit=limit
     )

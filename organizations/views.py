@@ -1,13 +1,31 @@
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from organizations.models import Organization
-from organizations.selectors import organization_balance_get
+from organizations.selectors import organization_balance_get, organization_statement_get
 from organizations.serializers import (
     OrganizationBalanceOutputSerializer,
     OrganizationNotFoundSerializer,
+    OrganizationStatementOutputSerializer,
+    StatementQuerySerializer,
 )
+
+
+def day_bounds(start_day, end_day):
+    """[start of start_day, start of the day after end_day) in the current time zone."""
+
+    def midnight(day):
+        return timezone.make_aware(datetime.combine(day, time.min))
+
+    return (
+        midnight(start_day) if start_day else None,
+        midnight(end_day + timedelta(days=1)) if end_day else None,
+    )
 
 
 class OrganizationBalanceView(APIView):
@@ -45,3 +63,81 @@ class OrganizationBalanceView(APIView):
         except Organization.DoesNotExist:
             return Response({"detail": f"No organization with INN {inn}."}, status=404)
         return Response(OrganizationBalanceOutputSerializer({"inn": inn, "balance": balance}).data)
+
+
+class OrganizationStatementView(APIView):
+    @extend_schema(
+        operation_id="organization_statement_retrieve",
+        summary="Account statement of an organization",
+        description=(
+            "Opening balance, the lines of the period with their running balance, and the "
+            "closing balance. `from` and `to` are inclusive dates (YYYY-MM-DD) in the service's "
+            "time zone; both optional. Lines are paginated; running balances count every "
+            "earlier line."
+        ),
+        parameters=[
+            OpenApiParameter("inn", str, OpenApiParameter.PATH, description="INN."),
+            OpenApiParameter("from", OpenApiTypes.DATE, OpenApiParameter.QUERY),
+            OpenApiParameter("to", OpenApiTypes.DATE, OpenApiParameter.QUERY),
+            OpenApiParameter("page", int, OpenApiParameter.QUERY),
+            OpenApiParameter("page_size", int, OpenApiParameter.QUERY),
+        ],
+        responses={
+            200: OrganizationStatementOutputSerializer,
+            404: OrganizationNotFoundSerializer,
+        },
+        examples=[
+            OpenApiExample(
+                "Statement",
+                value={
+                    "inn": "1234567890",
+                    "date_from": "2024-04-01",
+                    "date_to": "2024-04-30",
+                    "opening_balance": 0,
+                    "closing_balance": 145000,
+                    "count": 1,
+                    "page": 1,
+                    "page_size": 100,
+                    "lines": [
+                        {
+                            "entry_id": 1,
+                            "posted_at": "2024-04-27T21:00:05Z",
+                            "kind": "payment",
+                            "memo": "Payment PAY-328 from INN 1234567890",
+                            "reference": "ccf0a86d-041b-4991-bcf7-e2352f7b8a4a",
+                            "debit": 0,
+                            "credit": 145000,
+                            "balance": 145000,
+                        }
+                    ],
+                },
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
+        tags=["organizations"],
+    )
+    def get(self, request, inn: str):
+        query = StatementQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        organization = Organization.objects.select_related("account").filter(inn=inn).first()
+        if organization is None:
+            return Response({"detail": f"No organization with INN {inn}."}, status=404)
+        start, end = day_bounds(params.get("from"), params.get("to"))
+        page, size = params["page"], params["page_size"]
+        statement = organization_statement_get(
+            organization=organization, start=start, end=end, offset=(page - 1) * size, limit=size
+        )
+        data = {
+            "inn": inn,
+            "date_from": params.get("from"),
+            "date_to": params.get("to"),
+            "opening_balance": statement.opening,
+            "closing_balance": statement.closing,
+            "count": statement.total_lines,
+            "page": page,
+            "page_size": size,
+            "lines": statement.lines,
+        }
+        return Response(OrganizationStatementOutputSerializer(data).data)

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -20,6 +21,10 @@ class ReconciliationReportAdmin(admin.ModelAdmin):
     fields = ["period_start", "period_end", "status", "discrepancies", "figures", "files",
               "created_at"]  # fmt: skip
     readonly_fields = fields
+
+    def changelist_view(self, request, extra_context=None):
+        can_run = request.user.has_perm("reconciliation.run_reconciliation")
+        return super().changelist_view(request, {**(extra_context or {}), "can_run": can_run})
 
     def has_add_permission(self, request):
         return False
@@ -74,8 +79,8 @@ class ReconciliationReportAdmin(admin.ModelAdmin):
         """Queue a report for yesterday and today so far."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not self.has_view_permission(request):
-            raise Http404
+        if not request.user.has_perm("reconciliation.run_reconciliation"):
+            raise PermissionDenied
         start, _ = yesterday_period()
         end = timezone.now()
         try:

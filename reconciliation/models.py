@@ -21,6 +21,7 @@ class ReconciliationReport(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("run_reconciliation", "Can run a reconciliation report")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(period_end__gt=models.F("period_start")),
