@@ -1,0 +1,239 @@
+"""The accountants' workspace in the Django admin, through Django's test client."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group, User
+from openpyxl import load_workbook
+
+from accounting.models import EntryKind, JournalEntry
+from organizations.models import Organization
+from organizations.services import organization_create
+from tests.factories import WebhookPayloadFactory
+from tests.webhooks.helpers import BRIEF_PAYLOAD, post_webhook
+from webhooks.models import Payment
+
+pytestmark = pytest.mark.django_db
+
+JOURNAL = "/admin/accounting/journalentry/"
+
+
+@pytest.fixture
+def accountant(client):
+    user = User.objects.create_user("accountant", password="s3cret-pass", is_staff=True)
+    user.groups.add(Group.objects.get(name="Accountant"))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def books(client):
+    organization_create(inn="1234567890", name="Acme")
+    post_webhook(client, BRIEF_PAYLOAD)
+    post_webhook(client, WebhookPayloadFactory(amount=Decimal("250.50")))
+    post_webhook(client, WebhookPayloadFactory(payer_inn="7707083893", amount=Decimal("77.00")))
+    post_webhook(client, {**BRIEF_PAYLOAD, "amount": 1})  # a conflict
+    return Payment.objects.get(operation_id=BRIEF_PAYLOAD["operation_id"])
+
+
+def _entry_ids(response):
+    return [entry.pk for entry in response.context["cl"].result_list]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        JOURNAL,
+        "/admin/accounting/account/",
+        "/admin/accounting/account/trial-balance/",
+        "/admin/organizations/organization/",
+        "/admin/webhooks/payment/",
+        "/admin/webhooks/delivery/",
+        "/admin/webhooks/delivery/?follow_up=conflicts",
+        "/admin/reconciliation/reconciliationreport/",
+    ],
+)
+def test_accountant_sees_every_page(accountant, books, url):
+    assert accountant.get(url).status_code == 200
+
+
+def test_journal_lists_accounts_totals_and_document(accountant, books):
+    response = accountant.get(JOURNAL)
+
+    row = next(e for e in response.context["cl"].result_list if e.pk == books.entry_id)
+    assert (row.total_debit, row.debit_codes, row.credit_codes) == (
+        Decimal("145000.00"),
+        "51",
+        "62.1234567890",
+    )
+    assert "PAY-328" in response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "matches"),
+    [
+        ({"q": BRIEF_PAYLOAD["operation_id"]}, "brief"),
+        ({"q": "PAY-328"}, "brief"),
+        ({"q": "145000"}, "brief"),
+        ({"q": "7707083893"}, "unidentified"),
+        ({"kind": "payment", "account": "76.UNID"}, "unidentified"),
+        ({"state": "unallocated"}, "unidentified"),
+    ],
+)
+def test_journal_search_and_filters(accountant, books, query, matches):
+    unidentified = JournalEntry.objects.get(party="7707083893")
+    expected = {"brief": books.entry_id, "unidentified": unidentified.pk}[matches]
+
+    assert _entry_ids(accountant.get(JOURNAL, query)) == [expected]
+
+
+def test_journal_date_range_filter(accountant, books):
+    assert len(_entry_ids(accountant.get(JOURNAL, {"posted_from": "2000-01-01"}))) == 3
+    assert _entry_ids(accountant.get(JOURNAL, {"posted_to": "2000-01-01"})) == []
+
+
+def test_entry_page_shows_lines_payment_and_raw_deliveries(accountant, books):
+    page = accountant.get(f"{JOURNAL}{books.entry_id}/change/")
+
+    assert page.status_code == 200
+    assert BRIEF_PAYLOAD["operation_id"] in page.text
+    assert "Repeat with different content" in page.text  # the conflicting delivery
+    assert "Reverse…" in page.text
+    assert "Delete" not in page.text
+
+
+def test_accountant_reverses_an_entry_with_a_reason(accountant, books, client):
+    url = f"{JOURNAL}{books.entry_id}/reverse/"
+    assert accountant.get(url).status_code == 200
+
+    response = accountant.post(url, {"reason": "Paid twice"})
+
+    reversal = JournalEntry.objects.get(kind=EntryKind.REVERSAL)
+    assert response["Location"].endswith(f"{JOURNAL}{reversal.pk}/change/")
+    assert (reversal.reverses_id, reversal.reason, reversal.created_by.username) == (
+        books.entry_id,
+        "Paid twice",
+        "accountant",
+    )
+    assert client.get("/api/v1/organizations/1234567890/balance/").json()["balance"] == 250.5
+    again = accountant.post(url, {"reason": "again"}, follow=True)
+    assert "already reversed" in again.text
+    assert JournalEntry.objects.filter(kind=EntryKind.REVERSAL).count() == 1
+
+
+def test_reversal_needs_a_reason(accountant, books):
+    response = accountant.post(f"{JOURNAL}{books.entry_id}/reverse/", {"reason": ""})
+
+    assert response.status_code == 200
+    assert not JournalEntry.objects.filter(kind=EntryKind.REVERSAL).exists()
+
+
+def test_accountant_reclassifies_an_unidentified_receipt(accountant, books, client):
+    receipt = JournalEntry.objects.get(party="7707083893")
+    target = Organization.objects.get(inn="1234567890").account
+    assert "Reclassify…" in accountant.get(f"{JOURNAL}{receipt.pk}/change/").text
+
+    accountant.post(
+        f"{JOURNAL}{receipt.pk}/reclassify/", {"account": target.pk, "reason": "Paid for Acme"}
+    )
+
+    moved = JournalEntry.objects.get(kind=EntryKind.RECLASSIFICATION)
+    assert (moved.reclassifies_id, moved.created_by.username) == (receipt.pk, "accountant")
+    assert client.get("/api/v1/organizations/1234567890/balance/").json()["balance"] == 145327.5
+
+
+def test_staff_without_the_permission_cannot_reverse(client, books):
+    clerk = User.objects.create_user("clerk", password="x", is_staff=True)
+    client.force_login(clerk)
+
+    assert client.post(f"{JOURNAL}{books.entry_id}/reverse/", {"reason": "x"}).status_code == 403
+    assert not JournalEntry.objects.filter(kind=EntryKind.REVERSAL).exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{JOURNAL}{{entry}}/delete/",
+        "/admin/webhooks/payment/{payment}/delete/",
+        "/admin/accounting/account/{account}/delete/",
+        "/admin/organizations/organization/{organization}/delete/",
+    ],
+)
+def test_accountant_can_delete_nothing(accountant, books, url):
+    organization = Organization.objects.get(inn="1234567890")
+    url = url.format(
+        entry=books.entry_id,
+        payment=books.pk,
+        account=organization.account_id,
+        organization=organization.pk,
+    )
+
+    assert accountant.post(url, {"post": "yes"}).status_code == 403
+
+
+def test_posted_entry_cannot_be_changed(accountant, books):
+    response = accountant.post(f"{JOURNAL}{books.entry_id}/change/", {"memo": "edited"})
+
+    assert response.status_code == 403
+    assert JournalEntry.objects.get(pk=books.entry_id).memo != "edited"
+
+
+def test_journal_exports_to_csv_and_xlsx(accountant, books):
+    ids = [str(pk) for pk in JournalEntry.objects.values_list("pk", flat=True)]
+    csv_response = accountant.post(JOURNAL, {"action": "export_csv", "_selected_action": ids})
+    xlsx_response = accountant.post(JOURNAL, {"action": "export_xlsx", "_selected_action": ids})
+
+    rows = list(csv.reader(io.StringIO(csv_response.content.decode())))
+    assert rows[0][:3] == ["entry", "posted_at", "document_date"]
+    assert len(rows) == 4
+    brief = next(r for r in rows if r[0] == str(books.entry_id))
+    assert brief[7] == "145000.00" and brief[8] == "51" and brief[9] == "62.1234567890"
+    sheet = load_workbook(io.BytesIO(xlsx_response.content)).active
+    amounts = [row[7] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(amounts) == [77, 250.5, 145000]
+
+
+def test_trial_balance_page_totals_to_zero_and_exports(accountant, books):
+    page = accountant.get("/admin/accounting/account/trial-balance/")
+
+    assert page.context["total_balance"] == 0
+    assert page.context["total_debit"] == Decimal("145327.50")
+    export = accountant.get("/admin/accounting/account/trial-balance/", {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    assert ["51", "Bank clearing", "asset", "RUB", "145327.50", "0", "145327.50"] in rows
+    past = accountant.get("/admin/accounting/account/trial-balance/", {"date": "2000-01-01"})
+    assert past.context["total_debit"] == 0
+
+
+def test_organization_statement_page_and_export(accountant, books):
+    organization = Organization.objects.get(inn="1234567890")
+    url = f"/admin/organizations/organization/{organization.pk}/statement/"
+
+    page = accountant.get(url)
+
+    assert page.context["statement"].closing == Decimal("145250.50")
+    assert "check digits are wrong" in page.text  # 1234567890 fails the INN checksum
+    export = accountant.get(url, {"format": "xlsx", "from": "2000-01-01"})
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    balances = [row[7] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert balances == [0, 145000, 145250.5, 145250.5]
+
+
+def test_organization_list_shows_exact_balance_and_last_payment(accountant, books):
+    response = accountant.get("/admin/organizations/organization/")
+
+    [acme] = response.context["cl"].result_list
+    assert acme.balance == Decimal("145250.50")
+    assert acme.last_payment_at is not None
+
+
+def test_accountant_group_has_exactly_the_permissions_the_work_needs():
+    codenames = set(
+        Group.objects.get(name="Accountant").permissions.values_list("codename", flat=True)
+    )
+
+    assert {"reverse_journalentry", "reclassify_journalentry", "run_reconciliation"} <= codenames
+    assert not {c for c in codenames if c.startswith(("delete_", "change_"))}
+    assert {c for c in codenames if c.startswith("add_")} == {"add_organization"}
