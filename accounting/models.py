@@ -11,8 +11,9 @@
   points at the entry it reverses; an unidentified receipt is moved to an organization by a
   reclassification entry that points at the receipt.
 - PostgreSQL enforces all of this: CHECK constraints on amounts and sides, a deferred
-  constraint trigger that refuses to commit an unbalanced or incomplete entry, and triggers
-  that refuse UPDATE and DELETE of posted rows.
+  constraint trigger that refuses to commit an unbalanced or incomplete entry, a trigger that
+  refuses lines beyond an entry's declared count, and triggers that refuse UPDATE and DELETE
+  of posted rows.
 
 Balances are never a row that writers update. A statement-level trigger on the lines inserts
 one signed **BalanceDelta** per account touched (signed on the account's normal side), in the
@@ -96,15 +97,24 @@ class Account(models.Model):
         return Side.DEBIT if self.type in DEBIT_NORMAL_TYPES else Side.CREDIT
 
 
-# Checks one entry at commit: the declared number of lines is present, each line's currency
-# is its account's currency, and per currency the debits equal the credits.
+# Checks one entry at commit, in one query: the declared number of lines is present, each
+# line's currency is its account's, and per currency the debits equal the credits.
 _CHECK_ENTRY_SQL = """
-    SELECT e.line_count, count(l.id)
-      INTO declared, actual
+    SELECT e.line_count,
+           count(l.id),
+           coalesce(bool_or(l.amount_currency <> a.currency), false),
+           coalesce((SELECT bool_or(t.net <> 0)
+                       FROM (SELECT sum(CASE WHEN x.side = 'D' THEN x.amount ELSE -x.amount END)
+                                    AS net
+                               FROM accounting_journalline x
+                              WHERE x.entry_id = e.id
+                              GROUP BY x.amount_currency) t), false)
+      INTO declared, actual, wrong_currency, unbalanced
       FROM accounting_journalentry e
       LEFT JOIN accounting_journalline l ON l.entry_id = e.id
+      LEFT JOIN accounting_account a ON a.id = l.account_id
      WHERE e.id = {entry_id}
-     GROUP BY e.line_count;
+     GROUP BY e.id;
     IF declared IS NULL THEN
         RETURN NULL;
     END IF;
@@ -112,20 +122,11 @@ _CHECK_ENTRY_SQL = """
         RAISE EXCEPTION 'journal entry % has % lines, declared %', {entry_id}, actual, declared
             USING ERRCODE = 'check_violation';
     END IF;
-    IF EXISTS (
-        SELECT 1 FROM accounting_journalline l
-          JOIN accounting_account a ON a.id = l.account_id
-         WHERE l.entry_id = {entry_id} AND l.amount_currency <> a.currency
-    ) THEN
+    IF wrong_currency THEN
         RAISE EXCEPTION 'journal entry % has a line in a currency other than its account''s',
             {entry_id} USING ERRCODE = 'check_violation';
     END IF;
-    IF EXISTS (
-        SELECT 1 FROM accounting_journalline l
-         WHERE l.entry_id = {entry_id}
-         GROUP BY l.amount_currency
-        HAVING sum(CASE WHEN l.side = 'D' THEN l.amount ELSE -l.amount END) <> 0
-    ) THEN
+    IF unbalanced THEN
         RAISE EXCEPTION 'journal entry % is unbalanced: debits differ from credits', {entry_id}
             USING ERRCODE = 'check_violation';
     END IF;
@@ -133,9 +134,23 @@ _CHECK_ENTRY_SQL = """
 """
 
 
-# For each statement that inserts lines: one balance delta per account, signed on the
-# account's normal side, and one balance-change log row per entry and liability account.
+# For each statement that inserts lines: refuse lines beyond an entry's declared count (so
+# nothing can be added to an entry posted earlier), then insert one balance delta per
+# account, signed on the account's normal side, and one balance-change log row per entry and
+# liability account.
 _LINES_TO_DELTAS_SQL = """
+    SELECT n.entry_id, e.line_count, count(l.id)
+      INTO over_entry, declared, actual
+      FROM (SELECT DISTINCT entry_id FROM new_lines) n
+      JOIN accounting_journalentry e ON e.id = n.entry_id
+      JOIN accounting_journalline l ON l.entry_id = n.entry_id
+     GROUP BY n.entry_id, e.line_count
+    HAVING count(l.id) > e.line_count
+     LIMIT 1;
+    IF over_entry IS NOT NULL THEN
+        RAISE EXCEPTION 'journal entry % would have % lines, declared %',
+            over_entry, actual, declared USING ERRCODE = 'check_violation';
+    END IF;
     INSERT INTO accounting_balancedelta (account_id, amount)
     SELECT l.account_id,
            sum(CASE WHEN (a.type IN ('asset', 'expense')) = (l.side = 'D')
@@ -203,7 +218,12 @@ class JournalEntry(models.Model):
                 when=pgtrigger.After,
                 operation=pgtrigger.Insert,
                 timing=pgtrigger.Deferred,
-                declare=[("declared", "integer"), ("actual", "integer")],
+                declare=[
+                    ("declared", "integer"),
+                    ("actual", "bigint"),
+                    ("wrong_currency", "boolean"),
+                    ("unbalanced", "boolean"),
+                ],
                 func=_CHECK_ENTRY_SQL.format(entry_id="NEW.id"),
             ),
         ]
@@ -233,24 +253,17 @@ class JournalLine(models.Model):
         ]
         triggers = [
             _append_only(),
-            # Cached balances follow the journal whatever inserts the lines.
+            # Cached balances follow the journal whatever inserts the lines; lines beyond
+            # an entry's declared count are refused. The entry's own deferred trigger checks
+            # the complete entry at commit.
             pgtrigger.Trigger(
                 name="deltas_and_changes",
                 level=pgtrigger.Statement,
                 when=pgtrigger.After,
                 operation=pgtrigger.Insert,
                 referencing=pgtrigger.Referencing(new="new_lines"),
+                declare=[("over_entry", "bigint"), ("declared", "integer"), ("actual", "bigint")],
                 func=_LINES_TO_DELTAS_SQL,
-            ),
-            # Also catches lines added to an entry committed earlier: its count no longer
-            # matches the entry's declared line_count.
-            pgtrigger.Trigger(
-                name="balanced_at_commit",
-                when=pgtrigger.After,
-                operation=pgtrigger.Insert,
-                timing=pgtrigger.Deferred,
-                declare=[("declared", "integer"), ("actual", "integer")],
-                func=_CHECK_ENTRY_SQL.format(entry_id="NEW.entry_id"),
             ),
         ]
 

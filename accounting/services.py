@@ -1,11 +1,14 @@
 """Writes to the ledger. Every posting goes through `accounting_post_entry` in PostgreSQL."""
 
 import logging
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from accounting.exceptions import (
@@ -294,22 +297,51 @@ def balance_changes_dispatch(*, change_ids: Sequence[int] | None = None, limit: 
     return len(rows)
 
 
-def balance_changes_dispatch_on_commit(change_ids: Sequence[int]) -> None:
-    """Queue the logging of `change_ids` once the current transaction commits.
+class _PublishThrottle:
+    """Per process: queue a dispatch at once, or, within `interval` of the last one, make sure
+    one is queued to run at the end of that interval. Every commit is followed by a dispatch
+    that starts after it, at a cost of at most two publishes per interval per process."""
 
-    A broker that cannot be reached loses nothing: the changes stay undispatched and the
-    periodic sweep logs them. The caller's response is not held up by the broker.
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.next_free = 0.0  # monotonic time from which an immediate publish is allowed
+        self.trailing_at = 0.0  # when the already queued delayed dispatch runs
+
+    def plan(self, now: float, interval: float) -> float | None:
+        """Seconds of delay for a publish now, or None when a queued dispatch covers it."""
+        with self.lock:
+            if now >= self.next_free:
+                self.next_free = now + interval
+                return 0.0
+            if self.trailing_at < self.next_free:
+                self.trailing_at = self.next_free
+                return self.next_free - now
+            return None
+
+
+_publish_throttle = _PublishThrottle()
+
+
+def balance_changes_dispatch_on_commit() -> None:
+    """Queue the balance-change log dispatch once the current transaction commits.
+
+    Publishes are throttled per process (BALANCE_CHANGE_PUBLISH_INTERVAL_SECONDS): under load,
+    one dispatch logs the changes of many bookings. A broker that cannot be reached loses
+    nothing: the changes stay undispatched and the periodic sweep logs them. The caller's
+    response is not held up by the broker.
     """
-    if not change_ids:
-        return
-    ids = list(change_ids)
 
     def publish() -> None:
         from accounting.tasks import balance_changes_dispatch_task
 
+        delay = _publish_throttle.plan(
+            time.monotonic(), settings.BALANCE_CHANGE_PUBLISH_INTERVAL_SECONDS
+        )
+        if delay is None:
+            return
         try:
-            balance_changes_dispatch_task.delay(ids)
+            balance_changes_dispatch_task.apply_async(countdown=delay or None)
         except Exception:  # any broker failure; the sweep covers it
-            logger.warning("Broker unavailable; balance changes %s left for the sweep", ids)
+            logger.warning("Broker unavailable; balance changes left for the sweep")
 
     transaction.on_commit(publish)

@@ -9,14 +9,9 @@ _TRANSIENT = (OperationalError, InterfaceError)
 
 
 @shared_task(autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5)
-def balance_changes_dispatch_task(change_ids: list[int]) -> int:
-    """Log the given balance changes (those not dispatched yet)."""
-    return balance_changes_dispatch(change_ids=change_ids)
-
-
-@shared_task(autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=3)
-def balance_changes_sweep() -> int:
-    """Log balance changes that no on-commit dispatch reached (broker down, worker lost)."""
+def balance_changes_dispatch_task() -> int:
+    """Log the pending balance changes; queued after bookings commit, and by beat as the
+    sweep for anything no such dispatch reached (broker down, worker lost)."""
     return balance_changes_dispatch()
 
 

@@ -72,7 +72,9 @@ DATABASES = {
     ),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Off by default: a check costs a round trip per request; a connection found broken fails one
+# request (503, which the bank retries) and is replaced.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=False)
 # Let PostgreSQL notice a vanished client (a killed worker) even while its query waits on a
 # lock, so its transaction is rolled back and its locks released promptly (PostgreSQL 14+).
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -215,6 +217,10 @@ BALANCE_FOLD_INTERVAL_SECONDS = env.float("BALANCE_FOLD_INTERVAL_SECONDS", defau
 BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS = env.float(
     "BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS", default=30.0
 )
+# Each web process queues at most one immediate and one delayed dispatch per interval.
+BALANCE_CHANGE_PUBLISH_INTERVAL_SECONDS = env.float(
+    "BALANCE_CHANGE_PUBLISH_INTERVAL_SECONDS", default=0.25
+)
 # Crontab fields: minute hour day_of_month month_of_year day_of_week.
 RECONCILIATION_SCHEDULE = env.str("RECONCILIATION_SCHEDULE", default="30 2 * * *")
 
@@ -239,7 +245,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": BALANCE_FOLD_INTERVAL_SECONDS * 2},
     },
     "sweep-balance-changes": {
-        "task": "accounting.tasks.balance_changes_sweep",
+        "task": "accounting.tasks.balance_changes_dispatch_task",
         "schedule": BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS,
         "options": {"expires": BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS * 2},
     },

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from accounting.models import BalanceChange, BalanceDelta
-from accounting.tasks import balance_changes_sweep, balance_deltas_fold
+from accounting.tasks import balance_changes_dispatch_task, balance_deltas_fold
 from organizations.selectors import organization_balance_get
 from organizations.services import organization_create
 from tests.factories import WebhookPayloadFactory
@@ -78,9 +78,9 @@ def test_broker_outage_loses_nothing_and_the_sweep_logs_each_change_once(tmp_pat
     purge_broker()
     log_path = tmp_path / "worker.log"
     with celery_worker(database_url=database_url, log_path=log_path):
-        balance_changes_sweep.delay()
+        balance_changes_dispatch_task.delay()
         wait_for(_all_dispatched, timeout=60, what="sweep")
-        balance_changes_sweep.delay()  # a second sweep finds nothing left to log
+        balance_changes_dispatch_task.delay()  # a second sweep finds nothing left to log
         balance_deltas_fold.delay()
         wait_for(lambda: not BalanceDelta.objects.exists(), timeout=60, what="fold")
 
@@ -106,8 +106,6 @@ def _backend_alive(pid: int) -> bool:
 
 
 def test_task_of_a_killed_worker_process_is_redelivered_and_logs_once(tmp_path, client):
-    from accounting.tasks import balance_changes_dispatch_task
-
     organization_create(inn="1234567890", name="Acme")
     from tests.webhooks.helpers import post_webhook
 
@@ -134,7 +132,7 @@ def test_task_of_a_killed_worker_process_is_redelivered_and_logs_once(tmp_path, 
         with celery_worker(
             database_url=database_url_of(connection.settings_dict), log_path=log_path, concurrency=1
         ) as process:
-            balance_changes_dispatch_task.delay([change.pk])
+            balance_changes_dispatch_task.delay()
             backend = wait_for(_blocked_dispatch_backend, timeout=60, what="task blocked")
             [child] = children_of(process.pid)
             os.kill(child, signal.SIGKILL)  # the pool process dies mid-task

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 from psycopg.types.json import Jsonb
@@ -37,14 +38,15 @@ class IncomingPayment:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_RECEIVE_SQL = "SELECT * FROM webhooks_receive_payment(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
 @dataclass(frozen=True)
 class PaymentReceipt:
     result: str
     payment_id: int
     entry_id: int
     delivery_id: int
-    # Balance-change log rows written by this booking (none for a repeat).
-    balance_change_ids: list[int]
 
 
 def bank_payment_receive(
@@ -60,28 +62,30 @@ def bank_payment_receive(
     trip: it serializes deliveries of the same operation_id on an advisory lock, books a new
     payment (Dr 51 / Cr the organization's account, or 76.UNID when no organization has the
     INN) with its journal entry, balance deltas and balance-change log row, and records the
-    delivery as booked, unidentified, duplicate or conflict. After the commit, the new
-    balance changes are queued for the balance-change log. Raises django.db errors only
+    delivery as booked, unidentified, duplicate or conflict. After the commit of a booking,
+    the balance-change log dispatch is queued. Raises django.db errors only
     when the database is unavailable.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT * FROM webhooks_receive_payment(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                payment.operation_id,
-                payment.amount,
-                settings.DEFAULT_CURRENCY,
-                payment.payer_inn,
-                payment.document_number,
-                payment.document_date,
-                payment.payload_hash(),
-                raw_body,
-                Jsonb(headers),
-                remote_addr,
-            ],
-        )
+    params = [
+        payment.operation_id,
+        payment.amount,
+        settings.DEFAULT_CURRENCY,
+        payment.payer_inn,
+        payment.document_number,
+        payment.document_date,
+        payment.payload_hash(),
+        raw_body,
+        Jsonb(headers),
+        remote_addr,
+    ]
+    # The hot path: a server-side-bound, prepared statement on the raw psycopg connection
+    # (parsed and planned once per connection); database errors still surface as Django's.
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_RECEIVE_SQL, params, prepare=True)
         receipt = PaymentReceipt(*cursor.fetchone())
-    balance_changes_dispatch_on_commit(receipt.balance_change_ids)
+    if receipt.result in (DeliveryResult.BOOKED, DeliveryResult.UNIDENTIFIED):
+        balance_changes_dispatch_on_commit()
     return receipt
 
 

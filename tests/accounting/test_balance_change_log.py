@@ -50,3 +50,15 @@ def test_dispatch_logs_each_change_once_with_its_details(three_payments, caplog)
 def test_sweep_respects_its_limit(three_payments):
     assert balance_changes_dispatch(limit=2) == 2
     assert BalanceChange.objects.filter(dispatched_at__isnull=True).count() == 1
+
+
+def test_publish_throttle_queues_one_immediate_and_one_trailing_dispatch_per_interval():
+    from accounting.services import _PublishThrottle
+
+    throttle = _PublishThrottle()
+
+    assert throttle.plan(10.0, 0.25) == 0.0  # immediate
+    assert throttle.plan(10.1, 0.25) == pytest.approx(0.15)  # trailing, at 10.25
+    assert throttle.plan(10.2, 0.25) is None  # the trailing dispatch starts after this commit
+    assert throttle.plan(10.3, 0.25) == 0.0  # a new interval: immediate again
+    assert throttle.plan(11.0, 0.25) == 0.0
