@@ -1,0 +1,230 @@
+"""An accountant's session in a real browser (Chromium via Playwright) against gunicorn.
+
+Books payments over HTTP, then logs in to the admin as an accountant, finds a payment in
+the journal, reverses it, and checks the organization's balance in the admin and the API.
+Full-page screenshots of the main pages go to var/screenshots/.
+"""
+
+import importlib
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import simplejson
+from django.contrib.auth.models import Group, Permission, User
+from django.db import connection
+
+from accounting.models import EntryKind, JournalEntry
+from organizations.services import organization_create
+from tests.http import http_request
+from tests.servers import ROOT, database_url_of, gunicorn_server
+from tests.webhooks.helpers import WEBHOOK_URL, dumps
+from webhooks.models import Payment
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+)
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"{CHROMIUM} is missing (apt-get install -y chromium)",
+    ),
+]
+
+INN = "7707083893"
+UNKNOWN_INN = "500100732259"
+PASSWORD = "ledger-Review-2024"
+PAYMENTS = [
+    ("0b7f4f0e-5a43-4a9e-9d0f-1f3f6f6c1a01", Decimal("1500.00"), INN, "PAY-101"),
+    ("0b7f4f0e-5a43-4a9e-9d0f-1f3f6f6c1a02", Decimal("250.50"), INN, "PAY-102"),
+    ("0b7f4f0e-5a43-4a9e-9d0f-1f3f6f6c1a03", Decimal("99.99"), INN, "PAY-103"),
+    ("0b7f4f0e-5a43-4a9e-9d0f-1f3f6f6c1a04", Decimal("42.00"), UNKNOWN_INN, "PAY-104"),
+]
+REVERSED_OPERATION_ID = PAYMENTS[1][0]
+REASON = "Paid twice by mistake"
+
+
+@pytest.fixture(scope="module")
+def admin_server(django_db_setup):
+    """The app under gunicorn serving the admin's static files itself, as without DEBUG."""
+    with gunicorn_server(
+        database_url=database_url_of(connection.settings_dict),
+        workers=1,
+        threads=4,
+        env={"WHITENOISE_USE_FINDERS": "true", "DJANGO_DEBUG": "false"},
+    ) as url:
+        yield url
+
+
+def _accountant_group() -> Group:
+    """The migration's "Accountant" group with the migration's permissions.
+
+    Transactional tests truncate every table, so the group may have to be made again.
+    """
+    migration = importlib.import_module("reconciliation.migrations.0003_accountant_group")
+    group, _ = Group.objects.get_or_create(name=migration.GROUP)
+    group.permissions.set(
+        [
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            for app_label, codename in migration.accountant_permissions()
+        ]
+    )
+    return group
+
+
+def _post_payments(base_url: str) -> None:
+    for operation_id, amount, inn, document_number in PAYMENTS:
+        body = dumps(
+            {
+                "operation_id": operation_id,
+                "amount": amount,
+                "payer_inn": inn,
+                "document_number": document_number,
+                "document_date": "2024-04-27T21:00:00Z",
+            }
+        )
+        status, _, content = http_request(base_url + WEBHOOK_URL, body)
+        assert status == 200, content
+        result = "booked" if inn == INN else "unidentified"
+        assert simplejson.loads(content)["result"] == result
+
+
+def _launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def test_accountant_reverses_a_payment_in_the_browser(admin_server):
+    organization = organization_create(inn=INN, name="Romashka LLC")
+    _post_payments(admin_server)
+    user = User.objects.create_user("accountant", password=PASSWORD, is_staff=True)
+    user.groups.add(_accountant_group())
+    entry_pk = Payment.objects.get(operation_id=REVERSED_OPERATION_ID).entry.pk
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    expect = sync_api.expect
+
+    # No ORM below until the browser is closed: Playwright runs an event loop in this thread.
+    with sync_api.sync_playwright() as playwright:
+        browser = _launch(playwright)
+        try:
+            context = browser.new_context(
+                base_url=admin_server, viewport={"width": 1280, "height": 800}
+            )
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+
+            page.goto("/admin/login/")
+            expect(page.locator('link[href$="admin/css/base.css"]')).to_have_count(1)
+            css = context.request.get(admin_server + "/static/admin/css/base.css")
+            assert css.status == 200, "admin CSS is not served"
+            page.fill("#id_username", "accountant")
+            page.fill("#id_password", PASSWORD)
+            page.click('input[type="submit"]')
+            expect(page.locator("#user-tools")).to_contain_text("accountant")
+
+            # Find the 250.50 payment in the journal by its operation id.
+            page.goto("/admin/accounting/journalentry/")
+            expect(page.locator("#result_list tbody tr")).to_have_count(len(PAYMENTS))
+            # The journal has many columns: give it the navigation sidebar's width.
+            page.click("#toggle-nav-sidebar")
+            expect(page.locator("#nav-sidebar")).to_be_hidden()
+            page.fill("#searchbar", REVERSED_OPERATION_ID)
+            page.locator("#changelist-search").get_by_role("button", name="Search").click()
+            rows = page.locator("#result_list tbody tr")
+            expect(rows).to_have_count(1)
+            expect(rows.first.locator("td.field-total")).to_have_text("250.50")
+            rows.first.locator("th.field-id a").click()
+            expect(page).to_have_url(re.compile(rf"/journalentry/{entry_pk}/change/(\?.*)?$"))
+            expect(page.locator(".field-source_payment")).to_contain_text(REVERSED_OPERATION_ID)
+
+            # Posted entries cannot be deleted by an accountant.
+            expect(page.get_by_role("link", name="Delete")).to_have_count(0)
+            delete = context.request.get(
+                f"{admin_server}/admin/accounting/journalentry/{entry_pk}/delete/"
+            )
+            assert delete.status == 403
+
+            # Reverse it.
+            page.get_by_role("link", name="Reverse…").click()
+            expect(page).to_have_url(re.compile(rf"/journalentry/{entry_pk}/reverse/(\?.*)?$"))
+            page.fill('textarea[name="reason"]', REASON)
+            page.get_by_role("button", name="Reverse entry").click()
+            expect(page.locator(".messagelist .success")).to_contain_text(
+                f"Reversal of entry #{entry_pk}"
+            )
+            reversal_pk = int(re.search(r"/journalentry/(\d+)/change/", page.url)[1])
+            assert reversal_pk != entry_pk
+            expect(page.locator(".field-memo .readonly")).to_have_text(
+                f"Reversal of entry #{entry_pk}"
+            )
+            expect(page.locator(".field-reason .readonly")).to_have_text(REASON)
+            expect(page.locator(".field-state .readonly")).to_contain_text(
+                f"reversal of #{entry_pk}"
+            )
+            expect(page.locator(".field-created_by .readonly")).to_have_text("accountant")
+            expect(page.get_by_role("link", name="Reverse…")).to_have_count(0)
+            _shot(page, "entry.png")
+
+            # The original now shows who reversed it, and cannot be reversed again.
+            page.locator(".field-state .readonly a").click()
+            expect(page).to_have_url(re.compile(rf"/journalentry/{entry_pk}/change/(\?.*)?$"))
+            expect(page.locator(".field-state .readonly")).to_contain_text("reversed by #")
+            expect(page.get_by_role("link", name="Reverse…")).to_have_count(0)
+
+            page.goto("/admin/accounting/journalentry/")
+            expect(page.locator("#result_list tbody tr")).to_have_count(len(PAYMENTS) + 1)
+            _shot(page, "journal.png")
+
+            # The organization's balance: 1500.00 + 99.99, the 250.50 reversed.
+            page.goto("/admin/organizations/organization/")
+            row = page.locator("#result_list tbody tr", has_text=INN)
+            expect(row).to_have_count(1)
+            expect(row.locator("td.field-balance")).to_have_text("1599.99")
+
+            page.goto(f"/admin/organizations/organization/{organization.pk}/change/")
+            page.locator(".object-tools").get_by_role("link", name="Statement").click()
+            expect(page).to_have_url(re.compile(rf"/organization/{organization.pk}/statement/$"))
+            statement = page.locator("#statement tbody")
+            # Opening balance, three payments, the reversal, closing balance.
+            expect(statement.locator("tr")).to_have_count(6)
+            expect(statement.locator("tr").last).to_contain_text("1599.99")
+            _shot(page, "statement.png")
+
+            page.goto("/admin/accounting/account/trial-balance/")
+            expect(page.locator("#trial-balance tbody tr").first).to_be_visible()
+            expect(page.locator("#trial-balance tfoot th").last).to_have_text("0.00")
+            _shot(page, "trial-balance.png")
+            context.close()
+        finally:
+            browser.close()
+
+    status, _, body = http_request(f"{admin_server}/api/v1/organizations/{INN}/balance/")
+    assert status == 200
+    assert body == b'{"inn":"7707083893","balance":1599.99}'
+    reversal = JournalEntry.objects.get(pk=reversal_pk)
+    assert (reversal.kind, reversal.reverses_id, reversal.reason) == (
+        EntryKind.REVERSAL,
+        entry_pk,
+        REASON,
+    )
+    assert reversal.created_by.username == "accountant"
+    for name in ("journal.png", "entry.png", "statement.png", "trial-balance.png"):
+        assert (SCREENSHOTS / name).stat().st_size > 10_000
