@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -136,11 +136,30 @@ class ReversalStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _local(moment, short: bool = False) -> str:
+    """A timestamp in the service's time zone: localized, or dd.mm.yyyy hh:mm when short."""
+    if not moment:
+        return "-"
+    moment = timezone.localtime(moment)
+    return formats.date_format(moment, "d.m.Y H:i") if short else formats.localize(moment)
+
+
 class JournalLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = JournalLine
-    fields = ["account", "debit", "credit"]
+    fields = ["account", "debit_amount", "credit_amount"]
     readonly_fields = fields
     extra = 0
+
+    class Media:
+        css = {"all": ["accounting/admin.css"]}
+
+    @admin.display(description="Debit")
+    def debit_amount(self, line):
+        return line.amount.amount if line.side == Side.DEBIT else ""
+
+    @admin.display(description="Credit")
+    def credit_amount(self, line):
+        return line.amount.amount if line.side == Side.CREDIT else ""
 
 
 _MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -154,8 +173,8 @@ JOURNAL_EXPORT_HEADERS = [
 @admin.register(JournalEntry)
 class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
-        "id", "posted_at", "document_date", "kind", "memo", "reference_display", "total",
-        "debit_accounts", "credit_accounts", "state",
+        "id", "posted", "document_date", "kind", "memo", "reference_display", "total",
+        "accounts", "state",
     ]  # fmt: skip
     list_filter = [DateRangeFilter, "kind", AccountFilter, ReversalStateFilter]
     search_fields = ["reference", "memo", "party"]
@@ -164,6 +183,10 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [JournalLineInline]
     list_per_page = 50
     actions = ["export_csv", "export_xlsx"]
+
+    class Media:
+        css = {"all": ["accounting/admin.css"]}
+
     fields = [
         "kind", "posted_at", "memo", "reference", "party", "reason", "created_by", "total",
         "state", "source_payment", "source_deliveries",
@@ -211,29 +234,34 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return (results | by_amount).distinct(), True
         return results, may_have_duplicates
 
+    @admin.display(description="Posted", ordering="posted_at")
+    def posted(self, obj):
+        return _local(obj.posted_at, short=True)
+
     @admin.display(description="Document date")
     def document_date(self, obj):
         payment = getattr(obj, "payment", None)
-        return payment.document_date if payment else "-"
+        return _local(payment.document_date, short=True) if payment else "-"
 
     @admin.display(description="Reference", ordering="reference")
     def reference_display(self, obj):
         payment = getattr(obj, "payment", None)
+        operation = (
+            format_html('<small title="{}">{}…</small>', obj.reference, obj.reference[:8])
+            if obj.reference
+            else ""
+        )
         if payment:
-            return format_html("{}<br><small>{}</small>", payment.document_number, obj.reference)
-        return obj.reference or "-"
+            return format_html("{}<br>{}", payment.document_number, operation)
+        return operation or "-"
 
     @admin.display(description="Total", ordering="total_debit")
     def total(self, obj):
         return obj.total_debit
 
-    @admin.display(description="Debit")
-    def debit_accounts(self, obj):
-        return obj.debit_codes
-
-    @admin.display(description="Credit")
-    def credit_accounts(self, obj):
-        return obj.credit_codes
+    @admin.display(description="Debit → credit")
+    def accounts(self, obj):
+        return format_html("Dr {}<br>Cr {}", obj.debit_codes, obj.credit_codes)
 
     @admin.display(description="Corrections")
     def state(self, obj):
@@ -270,7 +298,7 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             payment.amount,
             payment.payer_inn,
             payment.document_number,
-            payment.document_date,
+            _local(payment.document_date),
         )
 
     @admin.display(description="Deliveries")
@@ -282,7 +310,12 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             _BR,
             "{} {} — {}: <code>{}</code>",
             (
-                (_link(d, f"#{d.pk}"), d.received_at, d.get_result_display(), d.raw_body[:300])
+                (
+                    _link(d, f"#{d.pk}"),
+                    _local(d.received_at),
+                    d.get_result_display(),
+                    d.raw_body[:300],
+                )
                 for d in payment.deliveries.order_by("id")
             ),
         )
@@ -372,7 +405,8 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _export(self, queryset, fmt):
         rows = (
             [
-                e.pk, e.posted_at, self.document_date(e), e.kind, e.memo, e.reference, e.party,
+                e.pk, e.posted_at, getattr(getattr(e, "payment", None), "document_date", None),
+                e.kind, e.memo, e.reference, e.party,
                 e.total_debit, e.debit_codes, e.credit_codes, e.reverses_id,
                 getattr(getattr(e, "reversed_by", None), "pk", None), e.reason,
                 e.created_by.get_username() if e.created_by else "",

@@ -229,7 +229,7 @@ class JournalEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.get_kind_display()} {self.memo}".strip()
+        return f"#{self.pk} {self.memo or self.get_kind_display()}"
 
 
 class JournalLine(models.Model):

@@ -78,7 +78,10 @@ def test_lines_added_to_a_posted_entry_are_refused(accounts):
     clearing, organization = accounts
     entry_id = _raw_entry([(clearing, "D", "10.00", "RUB"), (organization, "C", "10.00", "RUB")])
 
-    with pytest.raises(IntegrityError, match="would have 3 lines, declared 2"), transaction.atomic():
+    with (
+        pytest.raises(IntegrityError, match="would have 3 lines, declared 2"),
+        transaction.atomic(),
+    ):
         for side in ("D", "C"):
             _sql(
                 "INSERT INTO accounting_journalline (entry_id, account_id, side, amount,"
