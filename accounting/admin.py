@@ -29,7 +29,7 @@ from accounting.models import (
 from accounting.selectors import (
     account_balance_expression,
     suspense_receipts_unallocated,
-    trial_balance_as_of,
+    trial_balance_get,
 )
 from accounting.services import journal_entry_reclassify, journal_entry_reverse
 
@@ -470,7 +470,7 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             day = date.fromisoformat(request.GET.get("date", ""))
         except ValueError:
             day = timezone.localdate()
-        rows = trial_balance_as_of(until=_midnight(day + timedelta(days=1)))
+        rows = trial_balance_get(until=_midnight(day + timedelta(days=1)))
         fmt = request.GET.get("format")
         if fmt in ("csv", "xlsx"):
             return table_response(

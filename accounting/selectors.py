@@ -80,8 +80,9 @@ class TrialBalanceRow:
         return self.debit - self.credit
 
 
-def trial_balance_get() -> list[TrialBalanceRow]:
-    """Every account's total debits and credits, recomputed from the journal lines."""
+def trial_balance_get(*, until=None) -> list[TrialBalanceRow]:
+    """Every account's total debits and credits, recomputed from the journal lines; only
+    entries posted before `until` when it is given."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -89,10 +90,15 @@ def trial_balance_get() -> list[TrialBalanceRow]:
                    coalesce(sum(l.amount) FILTER (WHERE l.side = 'D'), 0),
                    coalesce(sum(l.amount) FILTER (WHERE l.side = 'C'), 0)
               FROM accounting_account a
-              LEFT JOIN accounting_journalline l ON l.account_id = a.id
+              LEFT JOIN (accounting_journalline l
+                         JOIN accounting_journalentry e
+                           ON e.id = l.entry_id
+                          AND (%(until)s::timestamptz IS NULL OR e.posted_at < %(until)s))
+                ON l.account_id = a.id
              GROUP BY a.id
              ORDER BY a.code
-            """
+            """,
+            {"until": until},
         )
         return [TrialBalanceRow(*row) for row in cursor.fetchall()]
 
@@ -152,27 +158,6 @@ def ledger_discrepancies() -> dict[str, list[tuple]]:
             if rows:
                 found[name] = rows
     return found
-
-
-def trial_balance_as_of(*, until) -> list[TrialBalanceRow]:
-    """Every account's debits and credits of entries posted before `until`."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT a.code, a.name, a.type, a.currency,
-                   coalesce(sum(l.amount) FILTER (WHERE l.side = 'D'), 0),
-                   coalesce(sum(l.amount) FILTER (WHERE l.side = 'C'), 0)
-              FROM accounting_account a
-              LEFT JOIN (accounting_journalline l
-                         JOIN accounting_journalentry e
-                           ON e.id = l.entry_id AND e.posted_at < %s)
-                ON l.account_id = a.id
-             GROUP BY a.id
-             ORDER BY a.code
-            """,
-            [until],
-        )
-        return [TrialBalanceRow(*row) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
