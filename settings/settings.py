@@ -13,7 +13,7 @@ if (BASE_DIR / ".env").exists():
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-development-key-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS = [o for o in env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[]) if o]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -176,7 +176,7 @@ else:
 # Celery. Without CELERY_BROKER_URL, kombu's filesystem transport under var/celery: a broker
 # that needs no server of its own. Tasks are acknowledged after they run (acks_late) and
 # requeued if their worker dies, so every task is idempotent.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = Path(
         env.str("CELERY_FILESYSTEM_BROKER_DIR", default=str(BASE_DIR / "var" / "celery"))
