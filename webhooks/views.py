@@ -2,6 +2,7 @@ import logging
 from uuid import UUID
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -145,7 +146,10 @@ class BankWebhookView(APIView):
             declared_length = 0
         if declared_length > limit:
             return reject(413, {"detail": f"Body exceeds {limit} bytes."})
-        body = request.body
+        try:
+            body = request.body
+        except RequestDataTooBig:  # more than Django buffers (DATA_UPLOAD_MAX_MEMORY_SIZE)
+            body = b"x" * (limit + 1)
         if len(body) > limit:
             return reject(413, {"detail": f"Body exceeds {limit} bytes."})
         raw_text = _text(body.decode("utf-8", errors="replace"))

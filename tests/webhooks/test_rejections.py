@@ -126,3 +126,13 @@ def test_unknown_extra_fields_are_ignored(client):
     response = post_webhook(client, {**BRIEF_PAYLOAD, "purpose": "invoice 42"})
 
     assert response.status_code == 200
+
+
+def test_body_larger_than_django_buffers_is_413_whatever_the_webhook_limit(client, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 10 * 1024 * 1024
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+
+    response = post_webhook(client, {**BRIEF_PAYLOAD, "padding": "x" * 200})
+
+    assert response.status_code == 413
+    assert Payment.objects.count() == 0
