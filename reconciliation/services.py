@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from openpyxl import Workbook
 
+from accounting.models import UNIDENTIFIED_RECEIPTS_CODE, Side
 from accounting.selectors import ledger_discrepancies, suspense_receipts_unallocated
 from reconciliation.models import ReconciliationReport, ReportStatus
 from reconciliation.selectors import (
@@ -28,6 +29,18 @@ def yesterday_period(now: datetime | None = None) -> tuple[datetime, datetime]:
     """[start of yesterday, start of today) in the configured time zone."""
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     return today - timedelta(days=1), today
+
+
+def _suspense_credit(entry) -> Decimal:
+    """What the entry credited to unidentified receipts (lines prefetched with accounts)."""
+    return sum(
+        (
+            line.amount.amount
+            for line in entry.lines.all()
+            if line.account.code == UNIDENTIFIED_RECEIPTS_CODE and line.side == Side.CREDIT
+        ),
+        Decimal(0),
+    )
 
 
 def _collect(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
@@ -66,16 +79,7 @@ def _collect(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
             "operation_id": entry.reference,
             "inn": entry.party,
             "posted_at": entry.posted_at.isoformat(),
-            "amount": str(
-                sum(
-                    (
-                        line.amount.amount
-                        for line in entry.lines.all()
-                        if line.account.code == "76.UNID" and line.side == "C"
-                    ),
-                    Decimal(0),
-                )
-            ),
+            "amount": str(_suspense_credit(entry)),
         }
         for entry in suspense_receipts_unallocated().prefetch_related("lines__account")
     ]
