@@ -180,9 +180,9 @@ class JournalEntry(models.Model):
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
     memo = models.CharField(max_length=255, blank=True)
     # The business reference: a payment's operation_id, a document number.
-    reference = models.CharField(max_length=128, blank=True, db_index=True)
+    reference = models.CharField(max_length=128, blank=True)
     # The counterparty's identifier (an INN) when the entry concerns one.
-    party = models.CharField(max_length=32, blank=True, db_index=True)
+    party = models.CharField(max_length=32, blank=True)
     line_count = models.PositiveSmallIntegerField()
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
@@ -192,13 +192,23 @@ class JournalEntry(models.Model):
     )
     reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     posted_at = models.DateTimeField(db_default=models.functions.Now())
 
     class Meta:
         verbose_name_plural = "journal entries"
         ordering = ["-id"]
+        # Plain btrees: each index is written by every booking, so only the ones reads use.
+        indexes = [
+            models.Index(fields=["reference"], name="entry_reference"),
+            models.Index(fields=["party"], name="entry_party"),
+        ]
         permissions = [
             ("reverse_journalentry", "Can reverse a journal entry"),
             ("reclassify_journalentry", "Can reclassify an unidentified receipt"),
@@ -234,7 +244,10 @@ class JournalEntry(models.Model):
 
 class JournalLine(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    # Indexed by (account, id) below, which also serves lookups by account alone.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )
     side = models.CharField(max_length=1, choices=Side.choices)
     amount = MoneyField(
         max_digits=AMOUNT_MAX_DIGITS,
@@ -298,9 +311,6 @@ class BalanceDelta(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
 
-    class Meta:
-        indexes = [models.Index(fields=["account"], name="delta_account")]
-
     def __str__(self) -> str:
         return f"{self.account_id}: {self.amount:+}"
 
@@ -308,8 +318,11 @@ class BalanceDelta(models.Model):
 class BalanceChange(models.Model):
     """The balance-change log: one row per liability account an entry changes."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="+")
+    # Not indexed: the log is read by its pending rows (partial index below), not by these.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+", db_index=False)
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     amount = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
     # The account's balance as the posting transaction saw it, the posting included.
     balance_after = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)

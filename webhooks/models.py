@@ -11,7 +11,7 @@ class Payment(models.Model):
 
     operation_id = models.UUIDField(unique=True)
     amount = MoneyField(max_digits=18, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
-    payer_inn = models.CharField("payer INN", max_length=12, db_index=True)
+    payer_inn = models.CharField("payer INN", max_length=12)
     document_number = models.CharField(max_length=128)
     document_date = models.DateTimeField()
     # SHA-256 of the canonical payload: a repeat with another hash is a conflict.
@@ -23,6 +23,7 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["payer_inn"], name="payment_payer_inn")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="payment_amount_positive"
