@@ -1,38 +1,32 @@
 """The double-entry ledger.
 
 - An **Account** has a code, a type and a currency. Asset and expense accounts are
-  debit-normal; liability, equity and income accounts are credit-normal. The seeded chart has
-  `51` (bank clearing, asset) and `76.UNID` (unidentified receipts, liability); each
-  organization gets its own liability account `62.<INN>`.
+  debit-normal; liability, equity and income accounts are credit-normal. The system accounts
+  (`accounting/chart.py`) are `51` bank clearing (asset) and `76.UNID` unidentified receipts
+  (liability); each organization gets its own liability account `62.<INN>`.
 - A **JournalEntry** is one posted business event (a payment, a reversal, a
   reclassification). It has two or more **JournalLine** rows: (account, side, amount). Per
   entry and currency the debits equal the credits.
 - Posted entries and lines are append-only. A mistake is corrected by a reversal entry that
   points at the entry it reverses; an unidentified receipt is moved to an organization by a
   reclassification entry that points at the receipt.
-- PostgreSQL enforces all of this: CHECK constraints on amounts and sides, a deferred
-  constraint trigger that refuses to commit an unbalanced or incomplete entry, a trigger that
-  refuses lines beyond an entry's declared count, and triggers that refuse UPDATE and DELETE
-  of posted rows.
+- PostgreSQL enforces all of this, whatever SQL is sent: CHECK constraints on these models,
+  and the triggers in `accounting/sql/`: `entry_checks.sql` refuses to commit an unbalanced
+  or incomplete entry, `lines_to_deltas.sql` refuses lines beyond an entry's declared count,
+  and `append_only.sql` refuses UPDATE and DELETE of posted rows.
 
-Balances are never a row that writers update. A statement-level trigger on the lines inserts
-one signed **BalanceDelta** per account touched (signed on the account's normal side), in the
-posting's transaction, whoever inserts the lines. A balance is
-`AccountBalance.balance + SUM(pending deltas)`, read in one statement; a fold job moves
-committed deltas into AccountBalance. **BalanceChange** is the log of changes to liability
-accounts (what organizations and unidentified receipts are owed), written by the same
-trigger.
+Balances are never a row that writers update. For every statement that inserts lines, the
+trigger of `lines_to_deltas.sql` inserts one signed **BalanceDelta** per account touched
+(signed on the account's normal side), in the posting's transaction. A balance is
+`AccountBalance.balance + SUM(pending deltas)` (`accounting_account_balance()` in
+`balances.sql`), read in one statement; a fold job moves committed deltas into
+AccountBalance. **BalanceChange** is the log of changes to liability accounts (what
+organizations and unidentified receipts are owed), written by the same trigger.
 """
 
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from djmoney.models.fields import CurrencyField, MoneyField
-
-# Codes of the system accounts in the seeded chart.
-BANK_CLEARING_CODE = "51"
-UNIDENTIFIED_RECEIPTS_CODE = "76.UNID"
-ORGANIZATION_ACCOUNT_PREFIX = "62."
 
 AMOUNT_MAX_DIGITS = 18
 BALANCE_MAX_DIGITS = 20
@@ -61,10 +55,6 @@ class EntryKind(models.TextChoices):
     MANUAL = "manual", "Manual"
 
 
-def _append_only() -> pgtrigger.Protect:
-    return pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
-
-
 class Account(models.Model):
     code = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=255)
@@ -79,15 +69,6 @@ class Account(models.Model):
                 condition=models.Q(type__in=AccountType.values), name="account_type_valid"
             ),
         ]
-        triggers = [
-            # An account's identity is fixed once lines may point at it; its name may change.
-            pgtrigger.Protect(
-                name="identity_fixed",
-                operation=pgtrigger.Update,
-                condition=pgtrigger.AnyChange("code", "type", "currency"),
-            ),
-            pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),
-        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -95,85 +76,6 @@ class Account(models.Model):
     @property
     def normal_side(self) -> str:
         return Side.DEBIT if self.type in DEBIT_NORMAL_TYPES else Side.CREDIT
-
-
-# Checks one entry at commit, in one query: the declared number of lines is present, each
-# line's currency is its account's, and per currency the debits equal the credits.
-_CHECK_ENTRY_SQL = """
-    SELECT e.line_count,
-           count(l.id),
-           coalesce(bool_or(l.amount_currency <> a.currency), false),
-           coalesce((SELECT bool_or(t.net <> 0)
-                       FROM (SELECT sum(CASE WHEN x.side = 'D' THEN x.amount ELSE -x.amount END)
-                                    AS net
-                               FROM accounting_journalline x
-                              WHERE x.entry_id = e.id
-                              GROUP BY x.amount_currency) t), false)
-      INTO declared, actual, wrong_currency, unbalanced
-      FROM accounting_journalentry e
-      LEFT JOIN accounting_journalline l ON l.entry_id = e.id
-      LEFT JOIN accounting_account a ON a.id = l.account_id
-     WHERE e.id = {entry_id}
-     GROUP BY e.id;
-    IF declared IS NULL THEN
-        RETURN NULL;
-    END IF;
-    IF actual <> declared THEN
-        RAISE EXCEPTION 'journal entry % has % lines, declared %', {entry_id}, actual, declared
-            USING ERRCODE = 'check_violation';
-    END IF;
-    IF wrong_currency THEN
-        RAISE EXCEPTION 'journal entry % has a line in a currency other than its account''s',
-            {entry_id} USING ERRCODE = 'check_violation';
-    END IF;
-    IF unbalanced THEN
-        RAISE EXCEPTION 'journal entry % is unbalanced: debits differ from credits', {entry_id}
-            USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NULL;
-"""
-
-
-# For each statement that inserts lines: refuse lines beyond an entry's declared count (so
-# nothing can be added to an entry posted earlier), then insert one balance delta per
-# account, signed on the account's normal side, and one balance-change log row per entry and
-# liability account.
-_LINES_TO_DELTAS_SQL = """
-    SELECT n.entry_id, e.line_count, count(l.id)
-      INTO over_entry, declared, actual
-      FROM (SELECT DISTINCT entry_id FROM new_lines) n
-      JOIN accounting_journalentry e ON e.id = n.entry_id
-      JOIN accounting_journalline l ON l.entry_id = n.entry_id
-     GROUP BY n.entry_id, e.line_count
-    HAVING count(l.id) > e.line_count
-     LIMIT 1;
-    IF over_entry IS NOT NULL THEN
-        RAISE EXCEPTION 'journal entry % would have % lines, declared %',
-            over_entry, actual, declared USING ERRCODE = 'check_violation';
-    END IF;
-    INSERT INTO accounting_balancedelta (account_id, amount)
-    SELECT l.account_id,
-           sum(CASE WHEN (a.type IN ('asset', 'expense')) = (l.side = 'D')
-                    THEN l.amount ELSE -l.amount END)
-      FROM new_lines l
-      JOIN accounting_account a ON a.id = l.account_id
-     GROUP BY l.account_id;
-    -- balance_after: the balance as this transaction sees it, this posting included.
-    INSERT INTO accounting_balancechange (account_id, entry_id, amount, balance_after, created_at)
-    SELECT c.account_id, c.entry_id, c.amount,
-           coalesce((SELECT b.balance FROM accounting_accountbalance b
-                      WHERE b.account_id = c.account_id), 0)
-         + coalesce((SELECT sum(d.amount) FROM accounting_balancedelta d
-                      WHERE d.account_id = c.account_id), 0),
-           now()
-      FROM (SELECT l.account_id, l.entry_id,
-                   sum(CASE WHEN l.side = 'C' THEN l.amount ELSE -l.amount END) AS amount
-              FROM new_lines l
-              JOIN accounting_account a ON a.id = l.account_id
-             WHERE a.type = 'liability'
-             GROUP BY l.entry_id, l.account_id) c;
-    RETURN NULL;
-"""
 
 
 class JournalEntry(models.Model):
@@ -221,22 +123,6 @@ class JournalEntry(models.Model):
                 condition=models.Q(kind__in=EntryKind.values), name="entry_kind_valid"
             ),
         ]
-        triggers = [
-            _append_only(),
-            pgtrigger.Trigger(
-                name="balanced_at_commit",
-                when=pgtrigger.After,
-                operation=pgtrigger.Insert,
-                timing=pgtrigger.Deferred,
-                declare=[
-                    ("declared", "integer"),
-                    ("actual", "bigint"),
-                    ("wrong_currency", "boolean"),
-                    ("unbalanced", "boolean"),
-                ],
-                func=_CHECK_ENTRY_SQL.format(entry_id="NEW.id"),
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.memo or self.get_kind_display()}"
@@ -264,32 +150,9 @@ class JournalLine(models.Model):
                 condition=models.Q(side__in=Side.values), name="line_side_valid"
             ),
         ]
-        triggers = [
-            _append_only(),
-            # Cached balances follow the journal whatever inserts the lines; lines beyond
-            # an entry's declared count are refused. The entry's own deferred trigger checks
-            # the complete entry at commit.
-            pgtrigger.Trigger(
-                name="deltas_and_changes",
-                level=pgtrigger.Statement,
-                when=pgtrigger.After,
-                operation=pgtrigger.Insert,
-                referencing=pgtrigger.Referencing(new="new_lines"),
-                declare=[("over_entry", "bigint"), ("declared", "integer"), ("actual", "bigint")],
-                func=_LINES_TO_DELTAS_SQL,
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.get_side_display()} {self.account.code} {self.amount}"
-
-    @property
-    def debit(self):
-        return self.amount if self.side == Side.DEBIT else None
-
-    @property
-    def credit(self):
-        return self.amount if self.side == Side.CREDIT else None
 
 
 class AccountBalance(models.Model):
@@ -337,16 +200,6 @@ class BalanceChange(models.Model):
                 condition=models.Q(dispatched_at__isnull=True),
                 name="balancechange_pending",
             )
-        ]
-        triggers = [
-            pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),
-            pgtrigger.Protect(
-                name="only_dispatch_changes",
-                operation=pgtrigger.Update,
-                condition=pgtrigger.AnyChange(
-                    "account", "entry", "amount", "balance_after", "created_at"
-                ),
-            ),
         ]
 
     def __str__(self) -> str:

@@ -4,42 +4,36 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, F, Func, Max, OuterRef, Subquery
 
+from accounting.chart import UNIDENTIFIED_RECEIPTS
+from accounting.exceptions import (
+    AlreadyReversed,
+    LedgerError,
+    NotReclassifiable,
+    NotReversible,
+)
 from accounting.models import (
-    UNIDENTIFIED_RECEIPTS_CODE,
+    BALANCE_MAX_DIGITS,
     Account,
-    AccountBalance,
-    BalanceDelta,
     EntryKind,
     JournalEntry,
     Side,
 )
 
-_MONEY = DecimalField(max_digits=20, decimal_places=2)
-_ZERO = Value(Decimal("0.00"), output_field=_MONEY)
+_MONEY = DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
 
 
 def account_get_by_code(*, code: str) -> Account:
     return Account.objects.get(code=code)
 
 
-def account_balance_expression(account_ref: str = "pk"):
-    """An ORM expression for the exact balance of the account at `account_ref` (an outer field).
-
-    Annotate a queryset with it to read many balances in the same statement as the rows.
-    """
-    cached = AccountBalance.objects.filter(account_id=OuterRef(account_ref)).values("balance")
-    pending = (
-        BalanceDelta.objects.filter(account_id=OuterRef(account_ref))
-        .values("account_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Coalesce(Subquery(cached, output_field=_MONEY), _ZERO) + Coalesce(
-        Subquery(pending, output_field=_MONEY), _ZERO
-    )
+def account_balance_expression(account_ref: str = "pk") -> Func:
+    """An ORM expression for the exact balance of the account whose id is the field
+    `account_ref`: `accounting_account_balance()` (accounting/sql/balances.sql), the cached
+    sum plus pending deltas. Annotate a queryset with it to read many balances in the same
+    statement, so the same snapshot, as the rows."""
+    return Func(F(account_ref), function="accounting_account_balance", output_field=_MONEY)
 
 
 def account_balance_get(*, account: Account) -> Decimal:
@@ -55,7 +49,7 @@ def account_balance_get(*, account: Account) -> Decimal:
 def suspense_receipts_unallocated(*, party: str | None = None):
     """Receipts credited to unidentified receipts and neither reversed nor reclassified."""
     entries = JournalEntry.objects.filter(
-        lines__account__code=UNIDENTIFIED_RECEIPTS_CODE,
+        lines__account__code=UNIDENTIFIED_RECEIPTS.code,
         lines__side=Side.CREDIT,
         reversed_by__isnull=True,
         reclassified_by__isnull=True,
@@ -63,6 +57,70 @@ def suspense_receipts_unallocated(*, party: str | None = None):
     if party is not None:
         entries = entries.filter(party=party)
     return entries.distinct().order_by("id")
+
+
+def party_last_posted_at_expression(*, party_ref: str, kind: str):
+    """An ORM expression for when the latest entry of `kind` for the party (an INN) in the
+    outer field `party_ref` was posted; None when there is none."""
+    return Subquery(
+        JournalEntry.objects.filter(party=OuterRef(party_ref), kind=kind)
+        .values("party")
+        .annotate(at=Max("posted_at"))
+        .values("at")
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a correction may be posted; when not, the refusal the service raises."""
+
+    refusal: LedgerError | None = None
+
+    def __bool__(self) -> bool:
+        return self.refusal is None
+
+
+def journal_entry_reversible(*, entry: JournalEntry) -> Verdict:
+    """Whether `entry` may be reversed: not itself a reversal, not reversed already, and
+    not reclassified (the reclassification is reversed first)."""
+    if entry.kind == EntryKind.REVERSAL:
+        return Verdict(NotReversible(f"Entry #{entry.pk} is itself a reversal."))
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        return Verdict(AlreadyReversed(f"Entry #{entry.pk} is already reversed."))
+    if JournalEntry.objects.filter(reclassifies=entry).exists():
+        return Verdict(
+            NotReversible(
+                f"Entry #{entry.pk} was reclassified; reverse the reclassification first."
+            )
+        )
+    return Verdict()
+
+
+def suspense_credit_of(*, entry: JournalEntry) -> Decimal:
+    """What `entry` credited to unidentified receipts (zero when nothing)."""
+    return sum(
+        (
+            line.amount.amount
+            for line in entry.lines.all()
+            if line.account.code == UNIDENTIFIED_RECEIPTS.code and line.side == Side.CREDIT
+        ),
+        Decimal(0),
+    )
+
+
+def journal_entry_reclassifiable(*, entry: JournalEntry) -> Verdict:
+    """Whether `entry` is an unidentified receipt that may still be moved to an
+    organization: it credits unidentified receipts and is neither reversed nor
+    reclassified."""
+    if entry.kind in (EntryKind.REVERSAL, EntryKind.RECLASSIFICATION) or not suspense_credit_of(
+        entry=entry
+    ):
+        return Verdict(NotReclassifiable(f"Entry #{entry.pk} credits no unidentified receipt."))
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        return Verdict(NotReclassifiable(f"Entry #{entry.pk} was reversed."))
+    if JournalEntry.objects.filter(reclassifies=entry).exists():
+        return Verdict(NotReclassifiable(f"Entry #{entry.pk} is already reclassified."))
+    return Verdict()
 
 
 @dataclass(frozen=True)
@@ -123,18 +181,13 @@ _LEDGER_CHECKS = {
     "cached_balance_drift": """
         WITH recomputed AS (
             SELECT a.id, a.code,
-                   coalesce(sum(CASE WHEN (a.type IN ('asset', 'expense')) = (l.side = 'D')
-                                     THEN l.amount ELSE -l.amount END), 0) AS from_lines
+                   coalesce(sum(accounting_normal_amount(a.type, l.side, l.amount)), 0)
+                       AS from_lines
               FROM accounting_account a
               LEFT JOIN accounting_journalline l ON l.account_id = a.id
              GROUP BY a.id
         ), cached AS (
-            SELECT a.id,
-                   coalesce((SELECT balance FROM accounting_accountbalance b
-                              WHERE b.account_id = a.id), 0)
-                 + coalesce((SELECT sum(amount) FROM accounting_balancedelta d
-                              WHERE d.account_id = a.id), 0) AS cached
-              FROM accounting_account a
+            SELECT a.id, accounting_account_balance(a.id) AS cached FROM accounting_account a
         )
         SELECT r.code, c.cached, r.from_lines
           FROM recomputed r JOIN cached c ON c.id = r.id
@@ -192,17 +245,17 @@ def account_statement_get(
     Read in one statement, so opening, lines and closing agree. `offset`/`limit` page the
     lines; the running balance of each line still counts every line before it.
     """
-    sign = "1" if account.normal_side == Side.DEBIT else "-1"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
+            """
             WITH lines AS (
                 SELECT e.id AS entry_id, e.posted_at, e.kind, e.memo, e.reference, l.id AS line_id,
                        CASE WHEN l.side = 'D' THEN l.amount ELSE 0 END AS debit,
                        CASE WHEN l.side = 'C' THEN l.amount ELSE 0 END AS credit,
-                       {sign} * CASE WHEN l.side = 'D' THEN l.amount ELSE -l.amount END AS signed
+                       accounting_normal_amount(a.type, l.side, l.amount) AS signed
                   FROM accounting_journalline l
                   JOIN accounting_journalentry e ON e.id = l.entry_id
+                  JOIN accounting_account a ON a.id = l.account_id
                  WHERE l.account_id = %(account)s
                    AND (%(end)s::timestamptz IS NULL OR e.posted_at < %(end)s)
             ), opening AS (

@@ -1,4 +1,5 @@
-"""Writes to the ledger. Every posting goes through `accounting_post_entry` in PostgreSQL."""
+"""Writes to the ledger. Every posting goes through `accounting_post_entry`
+(accounting/sql/post_entry.sql)."""
 
 import logging
 import threading
@@ -11,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
+from accounting.chart import SYSTEM_ACCOUNTS, UNIDENTIFIED_RECEIPTS
 from accounting.exceptions import (
     AlreadyReversed,
     InvalidLine,
@@ -18,27 +20,18 @@ from accounting.exceptions import (
     NotReversible,
     UnbalancedEntry,
 )
-from accounting.models import (
-    BANK_CLEARING_CODE,
-    UNIDENTIFIED_RECEIPTS_CODE,
-    Account,
-    AccountType,
-    EntryKind,
-    JournalEntry,
-    Side,
+from accounting.models import Account, EntryKind, JournalEntry, Side
+from accounting.selectors import (
+    account_get_by_code,
+    journal_entry_reclassifiable,
+    journal_entry_reversible,
+    suspense_credit_of,
 )
-from accounting.selectors import account_get_by_code
 
 logger = logging.getLogger(__name__)
 
 # How many balance deltas one fold transaction consolidates at most.
 FOLD_BATCH_SIZE = 10_000
-
-SYSTEM_ACCOUNTS = (
-    (BANK_CLEARING_CODE, "Bank clearing", AccountType.ASSET),
-    (UNIDENTIFIED_RECEIPTS_CODE, "Unidentified receipts (suspense)", AccountType.LIABILITY),
-)
-
 
 @dataclass(frozen=True)
 class LineSpec:
@@ -48,9 +41,11 @@ class LineSpec:
 
 
 def chart_of_accounts_seed() -> None:
-    """Create the system accounts that are missing; idempotent."""
-    for code, name, type_ in SYSTEM_ACCOUNTS:
-        Account.objects.get_or_create(code=code, defaults={"name": name, "type": type_})
+    """Create the system accounts (accounting/chart.py) that are missing; idempotent."""
+    for account in SYSTEM_ACCOUNTS:
+        Account.objects.get_or_create(
+            code=account.code, defaults={"name": account.name, "type": account.type}
+        )
 
 
 def account_create(*, code: str, name: str, type: str, currency: str | None = None) -> Account:
@@ -94,7 +89,8 @@ def journal_entry_post(
 
     Runs in the caller's transaction (or its own statement in autocommit); takes no locks
     beyond the inserted rows. Raises InvalidLine or UnbalancedEntry before touching the
-    database; the deferred triggers re-check the entry at commit.
+    database; the deferred triggers re-check the entry at commit. Once that commits, the
+    balance-change log dispatch is queued.
     """
     _validate_lines(lines)
     with connection.cursor() as cursor:
@@ -116,6 +112,7 @@ def journal_entry_post(
             ],
         )
         (entry_id,) = cursor.fetchone()
+    balance_changes_dispatch_on_commit()
     return JournalEntry.objects.get(pk=entry_id)
 
 
@@ -136,14 +133,9 @@ def journal_entry_reverse(*, entry: JournalEntry, reason: str, created_by=None) 
     if not reason.strip():
         raise NotReversible("A reversal needs a reason.")
     entry = _lock_entry(entry)
-    if entry.kind == EntryKind.REVERSAL:
-        raise NotReversible(f"Entry #{entry.pk} is itself a reversal.")
-    if JournalEntry.objects.filter(reverses=entry).exists():
-        raise AlreadyReversed(f"Entry #{entry.pk} is already reversed.")
-    if JournalEntry.objects.filter(reclassifies=entry).exists():
-        raise NotReversible(
-            f"Entry #{entry.pk} was reclassified; reverse the reclassification first."
-        )
+    verdict = journal_entry_reversible(entry=entry)
+    if not verdict:
+        raise verdict.refusal
     mirror = [
         LineSpec(
             account=line.account,
@@ -172,27 +164,19 @@ def journal_entry_reverse(*, entry: JournalEntry, reason: str, created_by=None) 
 def journal_entry_reclassify(
     *, entry: JournalEntry, to_account: Account, reason: str, created_by=None
 ) -> JournalEntry:
-    """Move an unidentified receipt from suspense (`76.UNID`) to `to_account`.
+    """Move an unidentified receipt from suspense (unidentified receipts) to `to_account`.
 
     One transaction; locks the receipt's entry row. Raises NotReclassifiable when the entry
     has no credit to suspense, was reversed, or was reclassified already.
     """
     entry = _lock_entry(entry)
-    suspense = account_get_by_code(code=UNIDENTIFIED_RECEIPTS_CODE)
-    credited = [
-        line.amount.amount
-        for line in entry.lines.all()
-        if line.account_id == suspense.pk and line.side == Side.CREDIT
-    ]
-    if not credited:
-        raise NotReclassifiable(f"Entry #{entry.pk} credits no unidentified receipt.")
-    if JournalEntry.objects.filter(reverses=entry).exists():
-        raise NotReclassifiable(f"Entry #{entry.pk} was reversed.")
-    if JournalEntry.objects.filter(reclassifies=entry).exists():
-        raise NotReclassifiable(f"Entry #{entry.pk} is already reclassified.")
+    verdict = journal_entry_reclassifiable(entry=entry)
+    if not verdict:
+        raise verdict.refusal
+    suspense = account_get_by_code(code=UNIDENTIFIED_RECEIPTS.code)
     if to_account.pk == suspense.pk or to_account.currency != suspense.currency:
         raise NotReclassifiable(f"Cannot reclassify into {to_account.code}.")
-    amount = sum(credited, Decimal(0))
+    amount = suspense_credit_of(entry=entry)
     try:
         with transaction.atomic():
             return journal_entry_post(
@@ -262,7 +246,7 @@ UPDATE accounting_balancechange c
   FROM accounting_account a, accounting_journalentry e
  WHERE c.id IN (
         SELECT id FROM accounting_balancechange
-         WHERE dispatched_at IS NULL {only_ids}
+         WHERE dispatched_at IS NULL
          ORDER BY id
          LIMIT %(limit)s
            FOR UPDATE SKIP LOCKED)
@@ -272,20 +256,16 @@ RETURNING c.id, a.code, e.party, c.amount, c.balance_after, e.reference, e.id, e
 """
 
 
-def balance_changes_dispatch(*, change_ids: Sequence[int] | None = None, limit: int = 1000) -> int:
-    """Write each undispatched balance change to the balance-change log and mark it
-    dispatched; only `change_ids` when given, else the oldest `limit` pending ones (the sweep).
+def balance_changes_dispatch(*, limit: int = 1000) -> int:
+    """Write the oldest `limit` undispatched balance changes to the balance-change log and
+    mark them dispatched.
 
     One transaction: the rows are marked and logged before it commits, so a change is logged
     once; rows locked by a concurrent dispatch are skipped, not waited for. Returns how many
     changes were logged.
     """
-    only_ids = "AND id = ANY(%(ids)s)" if change_ids is not None else ""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            _DISPATCH_SQL.format(only_ids=only_ids),
-            {"ids": list(change_ids or []), "limit": limit},
-        )
+        cursor.execute(_DISPATCH_SQL, {"limit": limit})
         rows = sorted(cursor.fetchall())
         for change_id, code, party, amount, balance_after, reference, entry_id, kind in rows:
             balance_change_log.info(
@@ -332,7 +312,7 @@ def balance_changes_dispatch_on_commit() -> None:
     """
 
     def publish() -> None:
-        from accounting.tasks import balance_changes_dispatch_task
+        from accounting.tasks import balance_changes_dispatch_task  # tasks import services
 
         delay = _publish_throttle.plan(
             time.monotonic(), settings.BALANCE_CHANGE_PUBLISH_INTERVAL_SECONDS

@@ -10,12 +10,12 @@ _TRANSIENT = (OperationalError, InterfaceError)
 
 @shared_task(autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5)
 def balance_changes_dispatch_task() -> int:
-    """Log the pending balance changes; queued after bookings commit, and by beat as the
+    """Log the pending balance changes; queued after postings commit, and by beat as the
     sweep for anything no such dispatch reached (broker down, worker lost)."""
     return balance_changes_dispatch()
 
 
 @shared_task(autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=3)
-def balance_deltas_fold() -> int:
+def account_balances_fold_task() -> int:
     """Consolidate committed balance deltas into cached balances."""
     return account_balances_fold()

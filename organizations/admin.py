@@ -1,21 +1,17 @@
-from datetime import date
-
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from accounting.exports import table_response
-from accounting.models import EntryKind, JournalEntry
+from common.dates import day_bounds, parse_day
+from common.exports import table_response
 from organizations.inn import INN_FORMAT_MESSAGE, inn_format_valid
 from organizations.models import Organization
 from organizations.selectors import organization_list_with_balances, organization_statement_get
-from organizations.services import organization_create
-from organizations.views import day_bounds
+from organizations.services import organization_create, organization_rename
 
 
 class OrganizationAddForm(forms.ModelForm):
@@ -30,13 +26,6 @@ class OrganizationAddForm(forms.ModelForm):
         return inn
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["inn", "name", "balance", "last_payment", "inn_checksum_ok", "statement_link"]
@@ -44,13 +33,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     readonly_fields = ["inn", "account", "created_at", "balance", "inn_warning", "statement_link"]
 
     def get_queryset(self, request):
-        last_payment = (
-            JournalEntry.objects.filter(party=OuterRef("inn"), kind=EntryKind.PAYMENT)
-            .values("party")
-            .annotate(at=Max("posted_at"))
-            .values("at")
-        )
-        return organization_list_with_balances().annotate(last_payment_at=Subquery(last_payment))
+        return organization_list_with_balances()
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -67,7 +50,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["name"])
+            organization_rename(organization=obj, name=form.cleaned_data["name"])
             return
         # Through the service: it opens the account and moves unidentified receipts.
         created = organization_create(inn=obj.inn, name=obj.name, created_by=request.user)
@@ -116,7 +99,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         organization = get_object_or_404(Organization.objects.select_related("account"), pk=pk)
-        date_from, date_to = _day(request.GET.get("from")), _day(request.GET.get("to"))
+        date_from, date_to = parse_day(request.GET.get("from")), parse_day(request.GET.get("to"))
         start, end = day_bounds(date_from, date_to)
         statement = organization_statement_get(organization=organization, start=start, end=end)
         fmt = request.GET.get("format")

@@ -1,9 +1,8 @@
-"""Advisory lock keys shared with the webhook's SQL function (see webhooks migrations)."""
+"""The per-INN advisory lock that webhook bookings share (webhooks/sql/receive_payment.sql)."""
 
 from django.db import connection
 
-# First half of the two-int advisory-lock key: the namespace of per-INN locks.
-INN_LOCK_NAMESPACE = 1
+from common.locks import LockNamespace
 
 
 def inn_lock_exclusive(inn: str) -> None:
@@ -13,4 +12,6 @@ def inn_lock_exclusive(inn: str) -> None:
     concurrently with a payment either is seen by the booking or sees the booking.
     """
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [INN_LOCK_NAMESPACE, inn])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [int(LockNamespace.INN), inn]
+        )

@@ -1,6 +1,11 @@
 from decimal import Decimal
 
-from accounting.selectors import account_balance_expression, account_statement_get
+from accounting.models import EntryKind
+from accounting.selectors import (
+    account_balance_expression,
+    account_statement_get,
+    party_last_posted_at_expression,
+)
 from organizations.models import Organization
 
 
@@ -18,8 +23,11 @@ def organization_balance_get(*, inn: str) -> Decimal:
 
 
 def organization_list_with_balances():
+    """Organizations with `balance` (exact) and `last_payment_at` (when the latest payment
+    from the INN was booked, None when none was), read in the same statement."""
     return Organization.objects.select_related("account").annotate(
-        balance=account_balance_expression("account_id")
+        balance=account_balance_expression("account_id"),
+        last_payment_at=party_last_posted_at_expression(party_ref="inn", kind=EntryKind.PAYMENT),
     )
 
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from settings.api import AmountField
+from common.api import AmountField
 
 
 class OrganizationBalanceOutputSerializer(serializers.Serializer):

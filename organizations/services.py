@@ -1,6 +1,7 @@
 from django.db import IntegrityError, transaction
 
-from accounting.models import ORGANIZATION_ACCOUNT_PREFIX, AccountType
+from accounting.chart import organization_account_code
+from accounting.models import AccountType
 from accounting.selectors import suspense_receipts_unallocated
 from accounting.services import account_create, journal_entry_reclassify
 from organizations.exceptions import InvalidInn, OrganizationError, OrganizationExists
@@ -30,7 +31,7 @@ def organization_create(*, inn: str, name: str, created_by=None) -> Organization
     try:
         with transaction.atomic():
             account = account_create(
-                code=f"{ORGANIZATION_ACCOUNT_PREFIX}{inn}",
+                code=organization_account_code(inn),
                 name=f"Settlements with {name}",
                 type=AccountType.LIABILITY,
             )
@@ -44,4 +45,17 @@ def organization_create(*, inn: str, name: str, created_by=None) -> Organization
             reason=f"Organization {inn} created",
             created_by=created_by,
         )
+    return organization
+
+
+def organization_rename(*, organization: Organization, name: str) -> Organization:
+    """Change the organization's display name; its INN and account never change.
+
+    One UPDATE of the name column. Raises OrganizationError for an empty name.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise OrganizationError("Name must not be empty.")
+    organization.name = name
+    organization.save(update_fields=["name"])
     return organization

@@ -1,11 +1,9 @@
-from datetime import datetime, time, timedelta
-
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.dates import day_bounds
 from organizations.models import Organization
 from organizations.selectors import organization_balance_get, organization_statement_get
 from organizations.serializers import (
@@ -14,18 +12,6 @@ from organizations.serializers import (
     OrganizationStatementOutputSerializer,
     StatementQuerySerializer,
 )
-
-
-def day_bounds(start_day, end_day):
-    """[start of start_day, start of the day after end_day) in the current time zone."""
-
-    def midnight(day):
-        return timezone.make_aware(datetime.combine(day, time.min))
-
-    return (
-        midnight(start_day) if start_day else None,
-        midnight(end_day + timedelta(days=1)) if end_day else None,
-    )
 
 
 class OrganizationBalanceView(APIView):

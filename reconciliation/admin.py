@@ -6,8 +6,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from common.dates import yesterday_bounds
 from reconciliation.models import ReconciliationReport, ReportStatus
-from reconciliation.services import yesterday_period
 from reconciliation.tasks import reconciliation_report_create_task
 
 _FILES = {"csv": "csv_file", "xlsx": "xlsx_file"}
@@ -81,7 +81,7 @@ class ReconciliationReportAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not request.user.has_perm("reconciliation.run_reconciliation"):
             raise PermissionDenied
-        start, _ = yesterday_period()
+        start, _ = yesterday_bounds()
         end = timezone.now()
         try:
             reconciliation_report_create_task.delay(start.isoformat(), end.isoformat())

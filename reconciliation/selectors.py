@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.db import connection
 
-from accounting.models import BANK_CLEARING_CODE
+from accounting.chart import BANK_CLEARING
+from accounting.selectors import ledger_discrepancies, trial_balance_get
 
 
 def _rows(sql: str, params=None) -> list[tuple]:
@@ -69,7 +70,7 @@ def payments_not_matching_their_entry() -> list[tuple]:
                   JOIN accounting_account a ON a.id = l.account_id
                  WHERE l.entry_id = e.id AND a.code = %(clearing)s AND l.side = 'D')
         """,
-        {"clearing": BANK_CLEARING_CODE},
+        {"clearing": BANK_CLEARING.code},
     )
 
 
@@ -100,7 +101,7 @@ def clearing_and_payments_totals(*, start: datetime | None = None, end: datetime
                JOIN accounting_journalentry e ON e.id = p.entry_id
               WHERE true {period})
         """,
-        {"clearing": BANK_CLEARING_CODE, "start": start, "end": end},
+        {"clearing": BANK_CLEARING.code, "start": start, "end": end},
     )
     return Decimal(clearing), Decimal(payments)
 
@@ -115,3 +116,31 @@ def conflicting_deliveries(*, start: datetime, end: datetime) -> list[tuple]:
         """,
         {"start": start, "end": end},
     )
+
+
+def books_discrepancies() -> dict[str, list[tuple]]:
+    """Every invariant of the books, re-checked from the raw tables; {} when all hold.
+
+    The ledger's own (accounting.selectors.ledger_discrepancies: entries balanced and
+    complete, cached balances equal to their lines), the trial balance netting to zero, and
+    the payments' (exactly one payment entry per payment, debiting bank clearing by its
+    amount; no payment entry without a payment; bank clearing's payment debits equal to the
+    payments' total). Used by the reconciliation report, the tests' after-each check and
+    the benchmark. Call it inside one snapshot (REPEATABLE READ) when writers may be running.
+    """
+    found = dict(ledger_discrepancies())
+    rows = trial_balance_get()
+    debits = sum((row.debit for row in rows), Decimal(0))
+    credits = sum((row.credit for row in rows), Decimal(0))
+    if debits != credits:
+        found["trial_balance_not_zero"] = [(debits, credits, debits - credits)]
+    mismatched = payments_not_matching_their_entry()
+    if mismatched:
+        found["payment_entry_mismatch"] = mismatched
+    orphans = payment_entries_without_payment()
+    if orphans:
+        found["payment_entry_without_payment"] = orphans
+    clearing_total, payments_total = clearing_and_payments_totals()
+    if clearing_total != payments_total:
+        found["clearing_differs_from_payments"] = [(clearing_total, payments_total)]
+    return found

@@ -1,76 +1,39 @@
 """The reconciliation report: proof, for a period, that the books are right."""
 
-import csv
-import io
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.utils import timezone
-from openpyxl import Workbook
 
-from accounting.models import UNIDENTIFIED_RECEIPTS_CODE, Side
-from accounting.selectors import ledger_discrepancies, suspense_receipts_unallocated
+from accounting.selectors import suspense_credit_of, suspense_receipts_unallocated
+from common.dates import yesterday_bounds
+from common.exports import Sheet, csv_bytes, xlsx_bytes
 from reconciliation.models import ReconciliationReport, ReportStatus
 from reconciliation.selectors import (
+    books_discrepancies,
     clearing_and_payments_totals,
     conflicting_deliveries,
-    payment_entries_without_payment,
-    payments_not_matching_their_entry,
     period_trial_balance,
 )
 
 logger = logging.getLogger(__name__)
 
 
-def yesterday_period(now: datetime | None = None) -> tuple[datetime, datetime]:
-    """[start of yesterday, start of today) in the configured time zone."""
-    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    return today - timedelta(days=1), today
-
-
-def _suspense_credit(entry) -> Decimal:
-    """What the entry credited to unidentified receipts (lines prefetched with accounts)."""
-    return sum(
-        (
-            line.amount.amount
-            for line in entry.lines.all()
-            if line.account.code == UNIDENTIFIED_RECEIPTS_CODE and line.side == Side.CREDIT
-        ),
-        Decimal(0),
-    )
-
-
 def _collect(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
     """Every figure and every failed check, read from one snapshot of the database."""
     trial_balance = period_trial_balance(start=start, end=end)
-    discrepancies: list[dict] = []
-
-    for check, rows in ledger_discrepancies().items():
-        discrepancies.append({"check": check, "rows": [list(map(str, row)) for row in rows]})
+    discrepancies = [
+        {"check": check, "rows": [list(map(str, row)) for row in rows]}
+        for check, rows in books_discrepancies().items()
+    ]
     total_closing = sum((row["closing"] for row in trial_balance), Decimal(0))
     if total_closing != 0:
-        discrepancies.append({"check": "trial_balance_not_zero", "rows": [[str(total_closing)]]})
-    mismatched = payments_not_matching_their_entry()
-    if mismatched:
         discrepancies.append(
-            {"check": "payment_entry_mismatch", "rows": [list(map(str, r)) for r in mismatched]}
-        )
-    orphans = payment_entries_without_payment()
-    if orphans:
-        discrepancies.append(
-            {"check": "payment_entry_without_payment", "rows": [list(map(str, r)) for r in orphans]}
+            {"check": "period_trial_balance_not_zero", "rows": [[str(total_closing)]]}
         )
     clearing_total, payments_total = clearing_and_payments_totals()
-    if clearing_total != payments_total:
-        discrepancies.append(
-            {
-                "check": "clearing_differs_from_payments",
-                "rows": [[str(clearing_total), str(payments_total)]],
-            }
-        )
     period_clearing, period_payments = clearing_and_payments_totals(start=start, end=end)
 
     unidentified = [
@@ -79,7 +42,7 @@ def _collect(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
             "operation_id": entry.reference,
             "inn": entry.party,
             "posted_at": entry.posted_at.isoformat(),
-            "amount": str(_suspense_credit(entry)),
+            "amount": str(suspense_credit_of(entry=entry)),
         }
         for entry in suspense_receipts_unallocated().prefetch_related("lines__account")
     ]
@@ -117,71 +80,70 @@ def _read_snapshot(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
 
 
 def _csv(report: ReconciliationReport) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["section", "key", "value_1", "value_2", "value_3", "value_4", "value_5"])
-    writer.writerow(["report", "period_start", report.period_start.isoformat()])
-    writer.writerow(["report", "period_end", report.period_end.isoformat()])
-    writer.writerow(["report", "status", report.status])
-    writer.writerow(["trial_balance", "code", "opening", "debit", "credit", "closing", "name"])
-    for row in report.figures["trial_balance"]:
-        writer.writerow(
-            ["trial_balance", row["code"], row["opening"], row["debit"], row["credit"],
-             row["closing"], row["name"]]
-        )  # fmt: skip
-    for key, value in report.figures["totals"].items():
-        writer.writerow(["totals", key, value])
-    for item in report.discrepancies:
-        for row in item["rows"]:
-            writer.writerow(["discrepancy", item["check"], *row])
-    for item in report.figures["unidentified_receipts"]:
-        writer.writerow(
-            ["unidentified", item["operation_id"], item["inn"], item["amount"], item["posted_at"]]
-        )
-    for item in report.figures["conflicting_deliveries"]:
-        writer.writerow(["conflict", item["operation_id"], item["delivery"], item["received_at"]])
-    return out.getvalue().encode()
+    """One table of (section, key, values...) rows: the whole report in one CSV file."""
+    figures = report.figures
+    rows = [
+        ["report", "period_start", report.period_start.isoformat()],
+        ["report", "period_end", report.period_end.isoformat()],
+        ["report", "status", report.status],
+        ["trial_balance", "code", "opening", "debit", "credit", "closing", "name"],
+        *(
+            ["trial_balance", r["code"], r["opening"], r["debit"], r["credit"], r["closing"],
+             r["name"]]
+            for r in figures["trial_balance"]
+        ),
+        *(["totals", key, value] for key, value in figures["totals"].items()),
+        *(["discrepancy", item["check"], *row] for item in report.discrepancies
+          for row in item["rows"]),
+        *(["unidentified", i["operation_id"], i["inn"], i["amount"], i["posted_at"]]
+          for i in figures["unidentified_receipts"]),
+        *(["conflict", i["operation_id"], i["delivery"], i["received_at"]]
+          for i in figures["conflicting_deliveries"]),
+    ]  # fmt: skip
+    headers = ["section", "key", "value_1", "value_2", "value_3", "value_4", "value_5"]
+    return csv_bytes(Sheet("report", headers, rows))
 
 
 def _xlsx(report: ReconciliationReport) -> bytes:
-    book = Workbook()
-    summary = book.active
-    summary.title = "Summary"
-    summary.append(["Period start", report.period_start.replace(tzinfo=None)])
-    summary.append(["Period end", report.period_end.replace(tzinfo=None)])
-    summary.append(["Status", report.get_status_display()])
-    for key, value in report.figures["totals"].items():
-        summary.append([key, Decimal(value)])
-    sheet = book.create_sheet("Trial balance")
-    sheet.append(["Account", "Name", "Type", "Currency", "Opening", "Debit", "Credit", "Closing"])
-    for row in report.figures["trial_balance"]:
-        sheet.append(
-            [row["code"], row["name"], row["type"], row["currency"], Decimal(row["opening"]),
-             Decimal(row["debit"]), Decimal(row["credit"]), Decimal(row["closing"])]
-        )  # fmt: skip
-    sheet = book.create_sheet("Discrepancies")
-    sheet.append(["Check", "Details"])
-    for item in report.discrepancies:
-        for row in item["rows"]:
-            sheet.append([item["check"], *row])
-    sheet = book.create_sheet("Unidentified receipts")
-    sheet.append(["Operation", "INN", "Amount", "Posted at"])
-    for item in report.figures["unidentified_receipts"]:
-        sheet.append(
-            [item["operation_id"], item["inn"], Decimal(item["amount"]), item["posted_at"]]
-        )
-    sheet = book.create_sheet("Conflicting repeats")
-    sheet.append(["Operation", "Delivery", "Received at", "Body"])
-    for item in report.figures["conflicting_deliveries"]:
-        sheet.append([item["operation_id"], item["delivery"], item["received_at"], item["body"]])
-    for ws in book.worksheets:
-        for cells in ws.iter_rows():
-            for cell in cells:
-                if isinstance(cell.value, Decimal):
-                    cell.number_format = "#,##0.00"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """One sheet per section; amounts as numbers."""
+    figures = report.figures
+    summary = [
+        ["Period start", report.period_start],
+        ["Period end", report.period_end],
+        ["Status", report.get_status_display()],
+        *([key, Decimal(value)] for key, value in figures["totals"].items()),
+    ]
+    return xlsx_bytes(
+        [
+            Sheet("Summary", ["Figure", "Value"], summary),
+            Sheet(
+                "Trial balance",
+                ["Account", "Name", "Type", "Currency", "Opening", "Debit", "Credit", "Closing"],
+                (
+                    [r["code"], r["name"], r["type"], r["currency"], Decimal(r["opening"]),
+                     Decimal(r["debit"]), Decimal(r["credit"]), Decimal(r["closing"])]
+                    for r in figures["trial_balance"]
+                ),
+            ),
+            Sheet(
+                "Discrepancies",
+                ["Check", "Details"],
+                ([item["check"], *row] for item in report.discrepancies for row in item["rows"]),
+            ),
+            Sheet(
+                "Unidentified receipts",
+                ["Operation", "INN", "Amount", "Posted at"],
+                ([i["operation_id"], i["inn"], Decimal(i["amount"]), i["posted_at"]]
+                 for i in figures["unidentified_receipts"]),
+            ),
+            Sheet(
+                "Conflicting repeats",
+                ["Operation", "Delivery", "Received at", "Body"],
+                ([i["operation_id"], i["delivery"], i["received_at"], i["body"]]
+                 for i in figures["conflicting_deliveries"]),
+            ),
+        ]
+    )  # fmt: skip
 
 
 def reconciliation_report_create(
@@ -217,3 +179,9 @@ def reconciliation_report_create(
     else:
         logger.info("Reconciliation %s..%s: OK", period_start.isoformat(), period_end.isoformat())
     return report
+
+
+def reconciliation_report_create_for_yesterday() -> ReconciliationReport:
+    """The scheduled daily report: yesterday, in the service's time zone."""
+    start, end = yesterday_bounds()
+    return reconciliation_report_create(period_start=start, period_end=end)

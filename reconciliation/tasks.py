@@ -3,7 +3,10 @@ from datetime import datetime
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from reconciliation.services import reconciliation_report_create, yesterday_period
+from reconciliation.services import (
+    reconciliation_report_create,
+    reconciliation_report_create_for_yesterday,
+)
 
 _TRANSIENT = (OperationalError, InterfaceError)
 
@@ -19,7 +22,6 @@ def reconciliation_report_create_task(period_start: str, period_end: str) -> int
 
 
 @shared_task(autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5)
-def reconciliation_report_create_for_yesterday() -> int:
-    """The scheduled daily report, for the previous day."""
-    start, end = yesterday_period()
-    return reconciliation_report_create(period_start=start, period_end=end).pk
+def reconciliation_report_create_for_yesterday_task() -> int:
+    """The scheduled daily report, for the previous day; returns the report id."""
+    return reconciliation_report_create_for_yesterday().pk

@@ -26,7 +26,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "djmoney",
+    # Only the ledger's first migrations use django-pgtrigger; its triggers are now plain SQL.
     "pgtrigger",
+    "common",
     "accounting",
     "organizations",
     "webhooks",
@@ -34,7 +36,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "settings.observability.RequestIdMiddleware",
+    "common.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -124,12 +126,12 @@ BANK_IMITATION_BACKOFF_SECONDS = env.float("BANK_IMITATION_BACKOFF_SECONDS", def
 BANK_IMITATION_TIMEOUT = env.float("BANK_IMITATION_TIMEOUT", default=10.0)
 
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["settings.api.DecimalJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["settings.api.DecimalJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["common.api.DecimalJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["common.api.DecimalJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "settings.api.exception_handler",
+    "EXCEPTION_HANDLER": "common.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": False,
 }
@@ -181,8 +183,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = Path(
         env.str("CELERY_FILESYSTEM_BROKER_DIR", default=str(BASE_DIR / "var" / "celery"))
     )
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    # The folders are created by the Celery app when it is configured (settings/celery.py).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -241,7 +242,7 @@ def _crontab(spec: str):
 
 CELERY_BEAT_SCHEDULE = {
     "fold-balance-deltas": {
-        "task": "accounting.tasks.balance_deltas_fold",
+        "task": "accounting.tasks.account_balances_fold_task",
         "schedule": BALANCE_FOLD_INTERVAL_SECONDS,
         "options": {"expires": BALANCE_FOLD_INTERVAL_SECONDS * 2},
     },
@@ -251,7 +252,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS * 2},
     },
     "daily-reconciliation": {
-        "task": "reconciliation.tasks.reconciliation_report_create_for_yesterday",
+        "task": "reconciliation.tasks.reconciliation_report_create_for_yesterday_task",
         "schedule": _crontab(RECONCILIATION_SCHEDULE),
     },
 }
@@ -262,7 +263,7 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "settings.observability.ContextFilter"}},
+    "filters": {"context": {"()": "common.observability.ContextFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from accounting.models import BalanceChange, BalanceDelta
-from accounting.tasks import balance_changes_dispatch_task, balance_deltas_fold
+from accounting.tasks import account_balances_fold_task, balance_changes_dispatch_task
 from organizations.selectors import organization_balance_get
 from organizations.services import organization_create
 from tests.factories import WebhookPayloadFactory
@@ -51,7 +51,7 @@ def test_worker_logs_each_balance_change_once_and_folds_exactly(app_server, work
     assert statuses == [200] * 25
     wait_for(_all_dispatched, timeout=60, what="balance changes dispatched")
     assert organization_balance_get(inn="1234567890") == expected
-    balance_deltas_fold.delay()
+    account_balances_fold_task.delay()
     wait_for(lambda: not BalanceDelta.objects.exists(), timeout=60, what="deltas folded")
     assert organization_balance_get(inn="1234567890") == expected
     logged = Counter(logged_change_ids(log_path.read_text()))
@@ -81,7 +81,7 @@ def test_broker_outage_loses_nothing_and_the_sweep_logs_each_change_once(tmp_pat
         balance_changes_dispatch_task.delay()
         wait_for(_all_dispatched, timeout=60, what="sweep")
         balance_changes_dispatch_task.delay()  # a second sweep finds nothing left to log
-        balance_deltas_fold.delay()
+        account_balances_fold_task.delay()
         wait_for(lambda: not BalanceDelta.objects.exists(), timeout=60, what="fold")
 
     logged = Counter(logged_change_ids(log_path.read_text()))

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from settings.observability import operation_id_var, request_id_var
+from common.observability import operation_id_var, request_id_var
 from tests.http import http_request
 from tests.servers import database_url_of, free_port, gunicorn_server
 from tests.webhooks.helpers import BRIEF_PAYLOAD, post_webhook

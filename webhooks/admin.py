@@ -1,7 +1,9 @@
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from accounting.admin import ReadOnlyAdminMixin, _link
+from accounting.admin import JournalEntryAdmin
+from accounting.models import JournalEntry
+from common.admin_tools import LINE_BREAK, ReadOnlyAdminMixin, admin_link, local_time
 from webhooks.models import BankImitation, Delivery, DeliveryResult, Payment
 
 _RESULT_COLOURS = {
@@ -23,7 +25,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Entry")
     def entry_link(self, obj):
-        return _link(obj.entry, f"#{obj.entry_id}")
+        return admin_link(obj.entry, f"#{obj.entry_id}")
 
 
 class FollowUpFilter(admin.SimpleListFilter):
@@ -59,7 +61,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Payment")
     def payment_link(self, obj):
-        return _link(obj.payment, str(obj.payment)) if obj.payment_id else "-"
+        return admin_link(obj.payment, str(obj.payment)) if obj.payment_id else "-"
 
     @admin.display(description="Why")
     def why(self, obj):
@@ -76,3 +78,55 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(BankImitation)
 class BankImitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "created_at", "repeats", "signed", "finished_at"]
+
+
+class PaymentJournalEntryAdmin(JournalEntryAdmin):
+    """The journal, with each payment entry's bank document, its payment and every raw
+    delivery of it (conflicting repeats included)."""
+
+    source_fields = ["source_payment", "source_deliveries"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment")
+
+    def document_of(self, entry: JournalEntry):
+        payment = getattr(entry, "payment", None)
+        return (payment.document_number, payment.document_date) if payment else (None, None)
+
+    @admin.display(description="Payment")
+    def source_payment(self, obj):
+        payment = getattr(obj, "payment", None)
+        if payment is None:
+            return "-"
+        return format_html(
+            "{} — {} from INN {}, document {} of {}",
+            admin_link(payment, str(payment.operation_id)),
+            payment.amount,
+            payment.payer_inn,
+            payment.document_number,
+            local_time(payment.document_date),
+        )
+
+    @admin.display(description="Deliveries")
+    def source_deliveries(self, obj):
+        payment = getattr(obj, "payment", None)
+        if payment is None:
+            return "-"
+        return format_html_join(
+            LINE_BREAK,
+            "{} {} — {}: <code>{}</code>",
+            (
+                (
+                    admin_link(d, f"#{d.pk}"),
+                    local_time(d.received_at),
+                    d.get_result_display(),
+                    d.raw_body[:300],
+                )
+                for d in payment.deliveries.order_by("id")
+            ),
+        )
+
+
+
+admin.site.unregister(JournalEntry)
+admin.site.register(JournalEntry, PaymentJournalEntryAdmin)

@@ -1,6 +1,9 @@
-"""Webhook intake: every delivery is recorded; each operation_id becomes one Payment."""
+"""Webhook intake: every delivery is recorded; each operation_id becomes one Payment.
 
-import pgtrigger
+Payments and deliveries are append-only (`webhooks/sql/append_only.sql`); the booking itself
+is `webhooks_receive_payment` in `webhooks/sql/receive_payment.sql`.
+"""
+
 from django.conf import settings
 from django.db import models
 from djmoney.models.fields import MoneyField
@@ -28,9 +31,6 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="payment_amount_positive"
             ),
-        ]
-        triggers = [
-            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]
 
     def __str__(self) -> str:
@@ -69,9 +69,6 @@ class Delivery(models.Model):
                 condition=models.Q(result="conflict"),
                 name="delivery_conflicts",
             )
-        ]
-        triggers = [
-            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]
 
     def __str__(self) -> str:

@@ -8,8 +8,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from settings.api import JSONBodyError, json_loads_decimal
-from settings.observability import operation_id_var
+from common.api import JSONBodyError, json_loads_decimal
+from common.observability import operation_id_var
 from webhooks.exceptions import SignatureError
 from webhooks.serializers import (
     BankWebhookInputSerializer,

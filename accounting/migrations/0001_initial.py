@@ -8,6 +8,8 @@ import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
 
+from accounting.sql import SQL
+
 
 class Migration(migrations.Migration):
     initial = True
@@ -318,7 +320,7 @@ class Migration(migrations.Migration):
                 sql=pgtrigger.compiler.UpsertTriggerSql(
                     constraint="CONSTRAINT",
                     declare="DECLARE declared integer; actual integer;",
-                    func="\n    SELECT e.line_count, count(l.id)\n      INTO declared, actual\n      FROM accounting_journalentry e\n      LEFT JOIN accounting_journalline l ON l.entry_id = e.id\n     WHERE e.id = NEW.id\n     GROUP BY e.line_count;\n    IF declared IS NULL THEN\n        RETURN NULL;\n    END IF;\n    IF actual <> declared THEN\n        RAISE EXCEPTION 'journal entry % has % lines, declared %', NEW.id, actual, declared\n            USING ERRCODE = 'check_violation';\n    END IF;\n    IF EXISTS (\n        SELECT 1 FROM accounting_journalline l\n          JOIN accounting_account a ON a.id = l.account_id\n         WHERE l.entry_id = NEW.id AND l.amount_currency <> a.currency\n    ) THEN\n        RAISE EXCEPTION 'journal entry % has a line in a currency other than its account''s',\n            NEW.id USING ERRCODE = 'check_violation';\n    END IF;\n    IF EXISTS (\n        SELECT 1 FROM accounting_journalline l\n         WHERE l.entry_id = NEW.id\n         GROUP BY l.amount_currency\n        HAVING sum(CASE WHEN l.side = 'D' THEN l.amount ELSE -l.amount END) <> 0\n    ) THEN\n        RAISE EXCEPTION 'journal entry % is unbalanced: debits differ from credits', NEW.id\n            USING ERRCODE = 'check_violation';\n    END IF;\n    RETURN NULL;\n",
+                    func=SQL.text("pgtrigger_entry_balanced_at_commit", version=1),
                     hash="d6c884b979a392b417951871b4898f29f005a2cb",
                     operation="INSERT",
                     pgid="pgtrigger_balanced_at_commit_e3b3f",
@@ -400,7 +402,7 @@ class Migration(migrations.Migration):
             trigger=pgtrigger.compiler.Trigger(
                 name="deltas_and_changes",
                 sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func="\n    INSERT INTO accounting_balancedelta (account_id, amount)\n    SELECT l.account_id,\n           sum(CASE WHEN (a.type IN ('asset', 'expense')) = (l.side = 'D')\n                    THEN l.amount ELSE -l.amount END)\n      FROM new_lines l\n      JOIN accounting_account a ON a.id = l.account_id\n     GROUP BY l.account_id;\n    -- balance_after: the balance as this transaction sees it, this posting included.\n    INSERT INTO accounting_balancechange (account_id, entry_id, amount, balance_after, created_at)\n    SELECT c.account_id, c.entry_id, c.amount,\n           coalesce((SELECT b.balance FROM accounting_accountbalance b\n                      WHERE b.account_id = c.account_id), 0)\n         + coalesce((SELECT sum(d.amount) FROM accounting_balancedelta d\n                      WHERE d.account_id = c.account_id), 0),\n           now()\n      FROM (SELECT l.account_id, l.entry_id,\n                   sum(CASE WHEN l.side = 'C' THEN l.amount ELSE -l.amount END) AS amount\n              FROM new_lines l\n              JOIN accounting_account a ON a.id = l.account_id\n             WHERE a.type = 'liability'\n             GROUP BY l.entry_id, l.account_id) c;\n    RETURN NULL;\n",
+                    func=SQL.text("pgtrigger_line_deltas_and_changes", version=1),
                     hash="b9e7cc05c140054c126d20b16d5e322c33ff7ea8",
                     level="STATEMENT",
                     operation="INSERT",
@@ -418,7 +420,7 @@ class Migration(migrations.Migration):
                 sql=pgtrigger.compiler.UpsertTriggerSql(
                     constraint="CONSTRAINT",
                     declare="DECLARE declared integer; actual integer;",
-                    func="\n    SELECT e.line_count, count(l.id)\n      INTO declared, actual\n      FROM accounting_journalentry e\n      LEFT JOIN accounting_journalline l ON l.entry_id = e.id\n     WHERE e.id = NEW.entry_id\n     GROUP BY e.line_count;\n    IF declared IS NULL THEN\n        RETURN NULL;\n    END IF;\n    IF actual <> declared THEN\n        RAISE EXCEPTION 'journal entry % has % lines, declared %', NEW.entry_id, actual, declared\n            USING ERRCODE = 'check_violation';\n    END IF;\n    IF EXISTS (\n        SELECT 1 FROM accounting_journalline l\n          JOIN accounting_account a ON a.id = l.account_id\n         WHERE l.entry_id = NEW.entry_id AND l.amount_currency <> a.currency\n    ) THEN\n        RAISE EXCEPTION 'journal entry % has a line in a currency other than its account''s',\n            NEW.entry_id USING ERRCODE = 'check_violation';\n    END IF;\n    IF EXISTS (\n        SELECT 1 FROM accounting_journalline l\n         WHERE l.entry_id = NEW.entry_id\n         GROUP BY l.amount_currency\n        HAVING sum(CASE WHEN l.side = 'D' THEN l.amount ELSE -l.amount END) <> 0\n    ) THEN\n        RAISE EXCEPTION 'journal entry % is unbalanced: debits differ from credits', NEW.entry_id\n            USING ERRCODE = 'check_violation';\n    END IF;\n    RETURN NULL;\n",
+                    func=SQL.text("pgtrigger_line_balanced_at_commit", version=1),
                     hash="a0635c877bb0dc2bc6ed5db6ced043ff36276e9c",
                     operation="INSERT",
                     pgid="pgtrigger_balanced_at_commit_0482c",

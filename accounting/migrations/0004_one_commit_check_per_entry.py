@@ -4,6 +4,8 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations
 
+from accounting.sql import SQL
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -30,7 +32,7 @@ class Migration(migrations.Migration):
                 sql=pgtrigger.compiler.UpsertTriggerSql(
                     constraint="CONSTRAINT",
                     declare="DECLARE declared integer; actual bigint; wrong_currency boolean; unbalanced boolean;",
-                    func="\n    SELECT e.line_count,\n           count(l.id),\n           coalesce(bool_or(l.amount_currency <> a.currency), false),\n           coalesce((SELECT bool_or(t.net <> 0)\n                       FROM (SELECT sum(CASE WHEN x.side = 'D' THEN x.amount ELSE -x.amount END)\n                                    AS net\n                               FROM accounting_journalline x\n                              WHERE x.entry_id = e.id\n                              GROUP BY x.amount_currency) t), false)\n      INTO declared, actual, wrong_currency, unbalanced\n      FROM accounting_journalentry e\n      LEFT JOIN accounting_journalline l ON l.entry_id = e.id\n      LEFT JOIN accounting_account a ON a.id = l.account_id\n     WHERE e.id = NEW.id\n     GROUP BY e.id;\n    IF declared IS NULL THEN\n        RETURN NULL;\n    END IF;\n    IF actual <> declared THEN\n        RAISE EXCEPTION 'journal entry % has % lines, declared %', NEW.id, actual, declared\n            USING ERRCODE = 'check_violation';\n    END IF;\n    IF wrong_currency THEN\n        RAISE EXCEPTION 'journal entry % has a line in a currency other than its account''s',\n            NEW.id USING ERRCODE = 'check_violation';\n    END IF;\n    IF unbalanced THEN\n        RAISE EXCEPTION 'journal entry % is unbalanced: debits differ from credits', NEW.id\n            USING ERRCODE = 'check_violation';\n    END IF;\n    RETURN NULL;\n",
+                    func=SQL.text("pgtrigger_entry_balanced_at_commit", version=2),
                     hash="68779195b305963167972da818b1dc595c2d53a4",
                     operation="INSERT",
                     pgid="pgtrigger_balanced_at_commit_e3b3f",
@@ -46,7 +48,7 @@ class Migration(migrations.Migration):
                 name="deltas_and_changes",
                 sql=pgtrigger.compiler.UpsertTriggerSql(
                     declare="DECLARE over_entry bigint; declared integer; actual bigint;",
-                    func="\n    SELECT n.entry_id, e.line_count, count(l.id)\n      INTO over_entry, declared, actual\n      FROM (SELECT DISTINCT entry_id FROM new_lines) n\n      JOIN accounting_journalentry e ON e.id = n.entry_id\n      JOIN accounting_journalline l ON l.entry_id = n.entry_id\n     GROUP BY n.entry_id, e.line_count\n    HAVING count(l.id) > e.line_count\n     LIMIT 1;\n    IF over_entry IS NOT NULL THEN\n        RAISE EXCEPTION 'journal entry % would have % lines, declared %',\n            over_entry, actual, declared USING ERRCODE = 'check_violation';\n    END IF;\n    INSERT INTO accounting_balancedelta (account_id, amount)\n    SELECT l.account_id,\n           sum(CASE WHEN (a.type IN ('asset', 'expense')) = (l.side = 'D')\n                    THEN l.amount ELSE -l.amount END)\n      FROM new_lines l\n      JOIN accounting_account a ON a.id = l.account_id\n     GROUP BY l.account_id;\n    -- balance_after: the balance as this transaction sees it, this posting included.\n    INSERT INTO accounting_balancechange (account_id, entry_id, amount, balance_after, created_at)\n    SELECT c.account_id, c.entry_id, c.amount,\n           coalesce((SELECT b.balance FROM accounting_accountbalance b\n                      WHERE b.account_id = c.account_id), 0)\n         + coalesce((SELECT sum(d.amount) FROM accounting_balancedelta d\n                      WHERE d.account_id = c.account_id), 0),\n           now()\n      FROM (SELECT l.account_id, l.entry_id,\n                   sum(CASE WHEN l.side = 'C' THEN l.amount ELSE -l.amount END) AS amount\n              FROM new_lines l\n              JOIN accounting_account a ON a.id = l.account_id\n             WHERE a.type = 'liability'\n             GROUP BY l.entry_id, l.account_id) c;\n    RETURN NULL;\n",
+                    func=SQL.text("pgtrigger_line_deltas_and_changes", version=2),
                     hash="71a63afa4d2d5e91d873e18814260209c2957f6b",
                     level="STATEMENT",
                     operation="INSERT",

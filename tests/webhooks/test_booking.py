@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounting.models import UNIDENTIFIED_RECEIPTS_CODE, BalanceChange, EntryKind, JournalEntry
+from accounting.chart import UNIDENTIFIED_RECEIPTS
+from accounting.models import BalanceChange, EntryKind, JournalEntry
 from accounting.selectors import account_balance_get, account_get_by_code
 from organizations.services import organization_create
 from tests.factories import OrganizationFactory, WebhookPayloadFactory
@@ -66,7 +67,7 @@ def test_unknown_inn_is_booked_to_unidentified_receipts(client):
 
     assert response.status_code == 200
     assert response.json()["result"] == "unidentified"
-    suspense = account_get_by_code(code=UNIDENTIFIED_RECEIPTS_CODE)
+    suspense = account_get_by_code(code=UNIDENTIFIED_RECEIPTS.code)
     assert account_balance_get(account=suspense) == Decimal("250.50")
     assert balance_of(client, "500100732259").status_code == 404
 
@@ -79,7 +80,7 @@ def test_organization_created_later_receives_its_unidentified_receipts(client):
     organization_create(inn="500100732259", name="Late Registered LLC")
 
     assert balance_of(client, "500100732259").json() == {"inn": "500100732259", "balance": 300}
-    suspense = account_get_by_code(code=UNIDENTIFIED_RECEIPTS_CODE)
+    suspense = account_get_by_code(code=UNIDENTIFIED_RECEIPTS.code)
     assert account_balance_get(account=suspense) == Decimal("10.00")
     assert JournalEntry.objects.filter(kind=EntryKind.RECLASSIFICATION).count() == 2
 

@@ -1,97 +1,8 @@
-"""`webhooks_receive_payment`: one delivery of the bank webhook, booked in one call.
-
-Deliveries of one operation_id are serialized on an advisory lock (namespace 2), so a repeat
-waits for the first delivery's commit and then sees its Payment. A booking holds the shared
-advisory lock of its INN (namespace 1, see organizations/locks.py) while it decides between
-the organization's account and unidentified receipts, so it cannot interleave with the
-creation of that organization.
-"""
+"""`webhooks_receive_payment` (webhooks/sql/receive_payment.sql), version 1."""
 
 from django.db import migrations
 
-RECEIVE_PAYMENT_FUNCTION = """
-CREATE OR REPLACE FUNCTION webhooks_receive_payment(
-    p_operation_id uuid,
-    p_amount numeric,
-    p_currency text,
-    p_payer_inn text,
-    p_document_number text,
-    p_document_date timestamptz,
-    p_payload_hash text,
-    p_raw_body text,
-    p_headers jsonb,
-    p_remote_addr inet
-) RETURNS TABLE (
-    o_result text, o_payment_id bigint, o_entry_id bigint, o_delivery_id bigint,
-    o_balance_change_ids bigint[]
-)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    v_payment bigint;
-    v_hash text;
-    v_entry bigint;
-    v_account bigint;
-    v_result text;
-    v_delivery bigint;
-    v_changes bigint[];
-BEGIN
-    PERFORM pg_advisory_xact_lock(2, hashtext(p_operation_id::text));
-
-    SELECT p.id, p.payload_hash, p.entry_id INTO v_payment, v_hash, v_entry
-      FROM webhooks_payment p
-     WHERE p.operation_id = p_operation_id;
-
-    IF FOUND THEN
-        v_result := CASE WHEN v_hash = p_payload_hash THEN 'duplicate' ELSE 'conflict' END;
-    ELSE
-        PERFORM pg_advisory_xact_lock_shared(1, hashtext(p_payer_inn));
-        SELECT o.account_id INTO v_account
-          FROM organizations_organization o
-         WHERE o.inn = p_payer_inn;
-        IF FOUND THEN
-            v_result := 'booked';
-        ELSE
-            v_result := 'unidentified';
-            SELECT a.id INTO STRICT v_account FROM accounting_account a WHERE a.code = '76.UNID';
-        END IF;
-
-        v_entry := accounting_post_entry(
-            'payment',
-            'Payment ' || p_document_number || ' from INN ' || p_payer_inn,
-            p_operation_id::text,
-            p_payer_inn,
-            ARRAY[(SELECT a.id FROM accounting_account a WHERE a.code = '51'), v_account],
-            ARRAY['D', 'C'],
-            ARRAY[p_amount, p_amount],
-            ARRAY[p_currency, p_currency]
-        );
-
-        INSERT INTO webhooks_payment
-            (operation_id, amount, amount_currency, payer_inn, document_number, document_date,
-             payload_hash, entry_id, received_at)
-        VALUES
-            (p_operation_id, p_amount, p_currency, p_payer_inn, p_document_number,
-             p_document_date, p_payload_hash, v_entry, now())
-        RETURNING id INTO v_payment;
-
-        -- The balance-change rows the lines' trigger wrote, for dispatch after commit.
-        SELECT array_agg(c.id) INTO v_changes
-          FROM accounting_balancechange c
-         WHERE c.entry_id = v_entry;
-    END IF;
-
-    INSERT INTO webhooks_delivery
-        (received_at, result, http_status, operation_id, payment_id, raw_body, headers,
-         remote_addr)
-    VALUES
-        (now(), v_result, 200, p_operation_id, v_payment, p_raw_body, p_headers, p_remote_addr)
-    RETURNING id INTO v_delivery;
-
-    RETURN QUERY SELECT v_result, v_payment, v_entry, v_delivery, coalesce(v_changes, '{}');
-END;
-$$;
-"""
+from webhooks.sql import SQL
 
 DROP_RECEIVE_PAYMENT_FUNCTION = (
     "DROP FUNCTION IF EXISTS webhooks_receive_payment("
@@ -107,5 +18,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL(RECEIVE_PAYMENT_FUNCTION, DROP_RECEIVE_PAYMENT_FUNCTION),
+        SQL.install("receive_payment", version=1, reverse_sql=DROP_RECEIVE_PAYMENT_FUNCTION),
     ]

@@ -1,93 +1,12 @@
-"""`webhooks_receive_payment` no longer returns the balance-change ids: the dispatch after
-commit takes every pending change, so the booking saves a query."""
+"""`webhooks_receive_payment` version 2 no longer returns the balance-change ids: the
+dispatch after commit takes every pending change, so the booking saves a query."""
 
 from django.db import migrations
 
-SIGNATURE = "uuid, numeric, text, text, text, timestamptz, text, text, jsonb, inet"
-
-RECEIVE_PAYMENT_FUNCTION = """
-CREATE OR REPLACE FUNCTION webhooks_receive_payment(
-    p_operation_id uuid,
-    p_amount numeric,
-    p_currency text,
-    p_payer_inn text,
-    p_document_number text,
-    p_document_date timestamptz,
-    p_payload_hash text,
-    p_raw_body text,
-    p_headers jsonb,
-    p_remote_addr inet
-) RETURNS TABLE (o_result text, o_payment_id bigint, o_entry_id bigint, o_delivery_id bigint)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    v_payment bigint;
-    v_hash text;
-    v_entry bigint;
-    v_account bigint;
-    v_result text;
-    v_delivery bigint;
-BEGIN
-    PERFORM pg_advisory_xact_lock(2, hashtext(p_operation_id::text));
-
-    SELECT p.id, p.payload_hash, p.entry_id INTO v_payment, v_hash, v_entry
-      FROM webhooks_payment p
-     WHERE p.operation_id = p_operation_id;
-
-    IF FOUND THEN
-        v_result := CASE WHEN v_hash = p_payload_hash THEN 'duplicate' ELSE 'conflict' END;
-    ELSE
-        PERFORM pg_advisory_xact_lock_shared(1, hashtext(p_payer_inn));
-        SELECT o.account_id INTO v_account
-          FROM organizations_organization o
-         WHERE o.inn = p_payer_inn;
-        IF FOUND THEN
-            v_result := 'booked';
-        ELSE
-            v_result := 'unidentified';
-            SELECT a.id INTO STRICT v_account FROM accounting_account a WHERE a.code = '76.UNID';
-        END IF;
-
-        v_entry := accounting_post_entry(
-            'payment',
-            'Payment ' || p_document_number || ' from INN ' || p_payer_inn,
-            p_operation_id::text,
-            p_payer_inn,
-            ARRAY[(SELECT a.id FROM accounting_account a WHERE a.code = '51'), v_account],
-            ARRAY['D', 'C'],
-            ARRAY[p_amount, p_amount],
-            ARRAY[p_currency, p_currency]
-        );
-
-        INSERT INTO webhooks_payment
-            (operation_id, amount, amount_currency, payer_inn, document_number, document_date,
-             payload_hash, entry_id, received_at)
-        VALUES
-            (p_operation_id, p_amount, p_currency, p_payer_inn, p_document_number,
-             p_document_date, p_payload_hash, v_entry, now())
-        RETURNING id INTO v_payment;
-    END IF;
-
-    INSERT INTO webhooks_delivery
-        (received_at, result, http_status, operation_id, payment_id, raw_body, headers,
-         remote_addr)
-    VALUES
-        (now(), v_result, 200, p_operation_id, v_payment, p_raw_body, p_headers, p_remote_addr)
-    RETURNING id INTO v_delivery;
-
-    RETURN QUERY SELECT v_result, v_payment, v_entry, v_delivery;
-END;
-$$;
-"""
+from webhooks.sql import SQL
 
 
 class Migration(migrations.Migration):
     dependencies = [("webhooks", "0003_bank_imitation")]
 
-    operations = [
-        # The return type changes, so the function is dropped and created again.
-        migrations.RunSQL(
-            f"DROP FUNCTION webhooks_receive_payment({SIGNATURE});" + RECEIVE_PAYMENT_FUNCTION,
-            migrations.RunSQL.noop,
-        ),
-    ]
+    operations = [SQL.install("receive_payment", version=2)]

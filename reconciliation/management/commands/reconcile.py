@@ -1,18 +1,17 @@
-from datetime import datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from common.dates import local_midnight, yesterday_bounds
 from reconciliation.models import ReportStatus
-from reconciliation.services import reconciliation_report_create, yesterday_period
+from reconciliation.services import reconciliation_report_create
 
 
-def _day_start(value: str) -> datetime:
+def _day(value: str) -> date:
     try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
+        return date.fromisoformat(value)
     except ValueError as exc:
         raise CommandError(f"{value!r} is not a date (YYYY-MM-DD).") from exc
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class Command(BaseCommand):
@@ -26,11 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="end", help="day after the last day of the period")
 
     def handle(self, *args, start=None, end=None, **options):
-        default_start, default_end = yesterday_period()
-        period_start = _day_start(start) if start else default_start
-        period_end = (
-            _day_start(end) if end else (period_start + timedelta(days=1) if start else default_end)
-        )
+        if start is None:
+            period_start, period_end = yesterday_bounds()
+        else:
+            period_start = local_midnight(_day(start))
+            period_end = local_midnight(_day(end) if end else _day(start) + timedelta(days=1))
+        if end is not None and start is None:
+            period_end = local_midnight(_day(end))
         if period_end <= period_start:
             raise CommandError("--to must be after --from.")
         report = reconciliation_report_create(period_start=period_start, period_end=period_end)

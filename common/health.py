@@ -30,9 +30,9 @@ def _cache() -> None:
 
 
 def _broker() -> None:
-    from settings.celery import app
+    from celery import current_app  # the project's app (settings/celery.py)
 
-    with app.connection_for_write() as conn:
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 

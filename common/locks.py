@@ -1,0 +1,14 @@
+"""Namespaces of PostgreSQL advisory locks: the first half of each two-int lock key.
+
+One registry for every app, so two features can never take each other's locks by accident.
+The SQL functions receive these numbers when they are loaded (see common/sql.py).
+"""
+
+from enum import IntEnum
+
+
+class LockNamespace(IntEnum):
+    # Per payer INN: bookings take it shared, organization creation exclusive.
+    INN = 1
+    # Per webhook operation_id: deliveries of one operation are booked one at a time.
+    OPERATION = 2
