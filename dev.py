@@ -7,6 +7,12 @@
 Creates `.venv` and installs the pinned requirements into it whenever they change. Uses
 DATABASE_URL when it is set; otherwise starts an embedded PostgreSQL server (the `pgserver`
 package) with its data under `var/pgdata`, stopped again when the command exits.
+
+`run` connects the service as the application's role `bank_webhook_app` (created when
+missing, whenever DATABASE_URL's user may create roles) and migrates as the owner, as in
+production, and sets the development switches that .env and the environment do not set:
+unsigned webhooks, reads without API keys, plain HTTP, the bank imitation, and a secret key
+kept in var/dev-secret-key.
 """
 
 import hashlib
@@ -23,6 +29,18 @@ REQUIREMENTS = ROOT / "requirements-dev.txt"
 STAMP = VENV / ".requirements.sha256"
 EMBEDDED_PGDATA = ROOT / "var" / "pgdata"
 EMBEDDED_DATABASE = "bank_webhook"
+APP_ROLE = "bank_webhook_app"
+DEV_SECRET_KEY = ROOT / "var" / "dev-secret-key"
+# What `dev.py run` switches on for development, unless .env or the environment says else.
+DEVELOPMENT_SWITCHES = {
+    "WEBHOOK_ALLOW_UNSIGNED": "true",
+    "API_AUTH_REQUIRED": "false",
+    "BANK_IMITATION_ENABLED": "true",
+    "DJANGO_SECURE_SSL_REDIRECT": "false",
+    "DJANGO_SECURE_HSTS_SECONDS": "0",
+    "DJANGO_SESSION_COOKIE_SECURE": "false",
+    "DJANGO_CSRF_COOKIE_SECURE": "false",
+}
 
 
 def _requirements_digest() -> str:
@@ -68,8 +86,61 @@ def ensure_database() -> object | None:
     return server
 
 
+def _dotenv_names() -> set[str]:
+    path = ROOT / ".env"
+    if not path.exists():
+        return set()
+    return {
+        line.partition("=")[0].strip()
+        for line in path.read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+
+
+def _development_settings() -> None:
+    configured = set(os.environ) | _dotenv_names()
+    for name, value in DEVELOPMENT_SWITCHES.items():
+        if name not in configured:
+            os.environ[name] = value
+    if "DJANGO_SECRET_KEY" not in configured:
+        if not DEV_SECRET_KEY.exists():
+            import secrets
+
+            DEV_SECRET_KEY.parent.mkdir(parents=True, exist_ok=True)
+            DEV_SECRET_KEY.write_text(secrets.token_urlsafe(50))
+        os.environ["DJANGO_SECRET_KEY"] = DEV_SECRET_KEY.read_text().strip()
+
+
+def _app_role_url(owner_url: str) -> str | None:
+    """DATABASE_URL for the application's role, created when missing, or None when the
+    owner may not create roles (then the service connects as the owner, as configured)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    url = owner_url.replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        may_create = conn.execute(
+            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()[0]
+        if not may_create:
+            return None
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone():
+            conn.execute(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER')
+    parts = urlsplit(owner_url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{APP_ROLE}@{host}"))
+
+
 def run(args: list[str]) -> int:
     """Web, Celery worker and beat together, through the containers' entrypoint."""
+    _development_settings()
+    if not os.environ.get("DATABASE_OWNER_URL"):
+        owner_url = os.environ["DATABASE_URL"]
+        app_url = _app_role_url(owner_url)
+        if app_url:
+            os.environ["DATABASE_OWNER_URL"], os.environ["DATABASE_URL"] = owner_url, app_url
+            print(f"Connecting as {APP_ROLE}; migrating as the owner", flush=True)
     bind = os.environ.setdefault("BIND", "127.0.0.1:8000")
     os.environ.setdefault("BANK_IMITATION_WEBHOOK_URL", f"http://{bind}/api/v1/webhook/bank/")
     print(f"Starting on http://{bind}/ (Ctrl+C stops)", flush=True)

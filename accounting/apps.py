@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class AccountingConfig(AppConfig):
     name = "accounting"
     verbose_name = "Accounting ledger"
+
+    # What the application's database role may do (common/roles.py). Posted entries and
+    # lines are insert-only; balance rows take what the write path and the fold need.
+    table_privileges = {
+        "account": "SELECT, INSERT, UPDATE (name)",
+        "journalentry": "SELECT, INSERT",
+        "journalline": "SELECT, INSERT",
+        "accountbalance": "SELECT, INSERT, UPDATE (balance, updated_at)",
+        "balancedelta": "SELECT, INSERT, DELETE",
+        "balancechange": "SELECT, INSERT, UPDATE (dispatched_at)",
+    }

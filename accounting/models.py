@@ -28,8 +28,10 @@ from django.conf import settings
 from django.db import models
 from djmoney.models.fields import CurrencyField, MoneyField
 
+# A line or payment holds up to 16 integer digits; a balance up to 36, so that the sum of
+# every payment the service can accept in its lifetime fits (docs/architecture.md, "Bounds").
 AMOUNT_MAX_DIGITS = 18
-BALANCE_MAX_DIGITS = 20
+BALANCE_MAX_DIGITS = 38
 
 
 class AccountType(models.TextChoices):

@@ -6,11 +6,12 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 
 from accounting.chart import SYSTEM_ACCOUNTS, UNIDENTIFIED_RECEIPTS
 from accounting.exceptions import (
@@ -27,6 +28,7 @@ from accounting.selectors import (
     journal_entry_reversible,
     suspense_credit_of,
 )
+from common.locks import LockNamespace, advisory_xact_lock
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +119,10 @@ def journal_entry_post(
 
 
 def _lock_entry(entry: JournalEntry) -> JournalEntry:
-    # FOR UPDATE serializes reversals and reclassifications of one entry; it is a row lock,
-    # not an UPDATE, so the append-only triggers do not fire.
-    return JournalEntry.objects.select_for_update().get(pk=entry.pk)
+    # Serializes the corrections of one entry. An advisory lock rather than SELECT ... FOR
+    # UPDATE, which would need an UPDATE privilege the application's role does not have.
+    advisory_xact_lock(LockNamespace.ENTRY, entry.pk)
+    return JournalEntry.objects.get(pk=entry.pk)
 
 
 @transaction.atomic
@@ -197,15 +200,12 @@ def journal_entry_reclassify(
 
 
 _FOLD_SQL = """
-WITH batch AS (
-    SELECT id FROM accounting_balancedelta
-     ORDER BY id
-     LIMIT %s
-       FOR UPDATE SKIP LOCKED
-), moved AS (
+WITH moved AS (
     DELETE FROM accounting_balancedelta d
-     USING batch
-     WHERE d.id = batch.id
+     WHERE d.id IN (SELECT id FROM accounting_balancedelta
+                     WHERE account_id <> ALL(%(skip)s) {only_account}
+                     ORDER BY id
+                     LIMIT %(limit)s)
  RETURNING d.account_id, d.amount
 ), sums AS (
     SELECT account_id, sum(amount) AS amount, count(*) AS n FROM moved GROUP BY account_id
@@ -220,22 +220,64 @@ SELECT coalesce(sum(n), 0) FROM sums
 """
 
 
+def _fold_batch(*, limit: int, skip: set[int], account: int | None = None) -> int:
+    """One fold statement (so one transaction, or a savepoint inside the caller's)."""
+    sql = _FOLD_SQL.format(only_account="AND account_id = %(account)s" if account else "")
+    params = {"limit": limit, "skip": sorted(skip), "account": account}
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
 def account_balances_fold(*, batch_size: int = FOLD_BATCH_SIZE, max_batches: int = 100) -> int:
     """Consolidate committed balance deltas into AccountBalance; return how many were folded.
 
     Each batch is one statement, so one transaction: deltas are deleted and their sums added
     in the same commit, and a reader's single-statement snapshot sees each amount exactly
-    once. SKIP LOCKED lets concurrent folds take disjoint batches; writers are never blocked.
+    once. Writers are never blocked; concurrent folds wait for each other's rows and skip
+    those already folded.
+
+    An account whose cached balance cannot take its deltas (the database refuses the sum)
+    is logged at ERROR and left unfolded, with its balance still exact; the others fold on.
     """
     folded = 0
-    with connection.cursor() as cursor:
-        for _ in range(max_batches):
-            cursor.execute(_FOLD_SQL, [batch_size])
-            (count,) = cursor.fetchone()
-            folded += int(count)
-            if count < batch_size:
-                break
+    failing: set[int] = set()
+    for _ in range(max_batches):
+        try:
+            count = _fold_batch(limit=batch_size, skip=failing)
+        except DataError:
+            count = 0
+            for account in _accounts_of_next_batch(limit=batch_size, skip=failing):
+                try:
+                    count += _fold_batch(limit=batch_size, skip=failing, account=account)
+                except DataError as exc:
+                    failing.add(account)
+                    logger.error(
+                        "Balance deltas of account id=%s cannot be folded, left pending: %s",
+                        account,
+                        str(exc).split("\n")[0],
+                    )
+            if count == 0:
+                continue  # the batch held only failing accounts; take the next
+        folded += count
+        if count < batch_size:
+            break
     return folded
+
+
+def _accounts_of_next_batch(*, limit: int, skip: set[int]) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT DISTINCT account_id FROM (
+                SELECT account_id FROM accounting_balancedelta
+                 WHERE account_id <> ALL(%(skip)s) ORDER BY id LIMIT %(limit)s) batch
+            """,
+            {"limit": limit, "skip": sorted(skip)},
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 balance_change_log = logging.getLogger("accounting.balance_changes")

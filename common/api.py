@@ -23,10 +23,27 @@ def _reject_constant(name: str) -> None:
     raise JSONBodyError(f"{name} is not a valid JSON number")
 
 
+def _object_without_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    # With duplicates, parsers disagree on which value counts (here the last would win):
+    # refuse the document rather than book a value the sender may not have meant.
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise JSONBodyError(f"Duplicate key {duplicate!r} in a JSON object")
+    return result
+
+
 def json_loads_decimal(raw: bytes | str):
-    """Parse JSON with every non-integer number as Decimal; NaN and Infinity are refused."""
+    """Parse JSON with every non-integer number as Decimal; NaN and Infinity, and objects
+    with duplicate keys, are refused."""
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        return json.loads(
+            raw,
+            parse_float=Decimal,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_object_without_duplicate_keys,
+        )
     except JSONBodyError:
         raise
     except (ValueError, RecursionError) as exc:  # includes JSONDecodeError, UnicodeDecodeError
@@ -65,7 +82,7 @@ class AmountField(serializers.DecimalField):
     """A money amount, rendered as an exact JSON number."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 20)
+        kwargs.setdefault("max_digits", 38)
         kwargs.setdefault("decimal_places", 2)
         kwargs["coerce_to_string"] = False
         super().__init__(**kwargs)

@@ -1,9 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CommonConfig(AppConfig):
     """Helpers every app uses: the API's JSON plumbing, request ids, probes, admin helpers,
-    day bounds, table exports and the SQL-file loader. No models."""
+    day bounds, table exports, the SQL-file loader and the database role's grants. No
+    models."""
 
     name = "common"
     verbose_name = "Common"
+
+    def ready(self):
+        from common import checks  # noqa: F401  (registers the system checks)
+        from common.roles import post_migrate_grant
+
+        post_migrate.connect(post_migrate_grant, dispatch_uid="common.roles.grant")

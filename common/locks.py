@@ -12,3 +12,13 @@ class LockNamespace(IntEnum):
     INN = 1
     # Per webhook operation_id: deliveries of one operation are booked one at a time.
     OPERATION = 2
+    # Per journal entry: its reversal and its reclassification are decided one at a time.
+    ENTRY = 3
+
+
+def advisory_xact_lock(namespace: LockNamespace, key: str | int) -> None:
+    """Hold the advisory lock (namespace, hash of key) until the transaction ends."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [int(namespace), str(key)])

@@ -1,17 +1,23 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from rest_framework_api_key.models import APIKey
 
 from common.dates import day_bounds, parse_day
 from common.exports import table_response
 from organizations.inn import INN_FORMAT_MESSAGE, inn_format_valid
-from organizations.models import Organization
+from organizations.models import ApiKey, ApiKeyScope, Organization
 from organizations.selectors import organization_list_with_balances, organization_statement_get
-from organizations.services import organization_create, organization_rename
+from organizations.services import (
+    api_key_issue,
+    api_key_revoke,
+    organization_create,
+    organization_rename,
+)
 
 
 class OrganizationAddForm(forms.ModelForm):
@@ -140,3 +146,81 @@ class OrganizationAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return render(request, "admin/organizations/statement.html", context)
+
+
+# The package's own model is not used: keys are organizations.ApiKey, scoped to organizations.
+admin.site.unregister(APIKey)
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKeyScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[ApiKeyScope.BALANCES],
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "organizations", "scopes", "expiry_date", "revoked"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Issue keys (shown once), scope them to organizations, revoke them; never read one."""
+
+    list_display = ["prefix", "name", "scopes", "created", "last_used_at", "expiry_date",
+                    "revoked"]  # fmt: skip
+    list_filter = ["revoked", "created"]
+    search_fields = ["name", "prefix", "organizations__inn", "organizations__name"]
+    filter_horizontal = ["organizations"]
+    form = ApiKeyForm
+    fields = ["name", "organizations", "scopes", "expiry_date", "revoked", "prefix", "created",
+              "last_used_at", "created_by"]  # fmt: skip
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["prefix", "created", "last_used_at", "created_by"]
+        if obj is None:
+            return [*fixed, "revoked"]
+        # A key's name and scopes are fixed once issued; a revoked key is fixed entirely.
+        fixed += ["name", "scopes"]
+        return [*fixed, "organizations", "expiry_date", "revoked"] if obj.revoked else fixed
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the key's record stays, with when it was last used
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            if "revoked" in form.changed_data and obj.revoked:
+                api_key_revoke(api_key=obj)
+            obj.save()
+            return
+        issued, key = api_key_issue(
+            name=obj.name,
+            organizations=form.cleaned_data["organizations"],
+            scopes=obj.scopes,
+            expiry_date=obj.expiry_date,
+            created_by=request.user,
+        )
+        obj.pk, obj.prefix, obj.hashed_key, obj.created = (
+            issued.pk,
+            issued.prefix,
+            issued.hashed_key,
+            issued.created,
+        )
+        messages.warning(
+            request,
+            f"The API key for {issued.name} is {key} — copy it now: it is not stored and "
+            "cannot be shown again. Use it as `Authorization: Bearer <key>`.",
+        )
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+        # On add, api_key_issue has set the organizations already.
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke(self, request, queryset):
+        for api_key in queryset.filter(revoked=False):
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, "Revoked.")

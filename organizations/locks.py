@@ -1,8 +1,6 @@
 """The per-INN advisory lock that webhook bookings share (webhooks/sql/receive_payment.sql)."""
 
-from django.db import connection
-
-from common.locks import LockNamespace
+from common.locks import LockNamespace, advisory_xact_lock
 
 
 def inn_lock_exclusive(inn: str) -> None:
@@ -11,7 +9,4 @@ def inn_lock_exclusive(inn: str) -> None:
     Webhook bookings take the shared lock for their INN, so an organization created
     concurrently with a payment either is seen by the booking or sees the booking.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [int(LockNamespace.INN), inn]
-        )
+    advisory_xact_lock(LockNamespace.INN, inn)

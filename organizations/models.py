@@ -1,6 +1,10 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
 
+from common.validators import printable_text
 from organizations.inn import INN_FORMAT_MESSAGE, INN_PATTERN, inn_checksum_valid
 
 
@@ -11,7 +15,7 @@ class Organization(models.Model):
         unique=True,
         validators=[RegexValidator(INN_PATTERN, INN_FORMAT_MESSAGE)],
     )
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, validators=[printable_text])
     account = models.OneToOneField(
         "accounting.Account", on_delete=models.PROTECT, related_name="organization"
     )
@@ -31,3 +35,41 @@ class Organization(models.Model):
     @property
     def inn_checksum_valid(self) -> bool:
         return inn_checksum_valid(self.inn)
+
+
+def list_of_balances_scope() -> list[str]:
+    return ["balances"]
+
+
+class ApiKeyScope(models.TextChoices):
+    BALANCES = "balances", "Read balances and statements of its organizations"
+    STATEMENT_IMPORT = "statement-import", "Import bank statements"
+
+
+class ApiKey(AbstractAPIKey):
+    """A key for the JSON API (`Authorization: Bearer <key>`), issued in the admin.
+
+    The key is shown once, when it is issued; only its SHA-512 is stored
+    (djangorestframework-api-key). It reads the organizations it is scoped to and no other:
+    any other INN answers 404, as an unknown one does. Revoked or expired keys answer 401.
+    """
+
+    organizations = models.ManyToManyField(Organization, related_name="api_keys", blank=True)
+    scopes = ArrayField(
+        models.CharField(max_length=32, choices=ApiKeyScope.choices),
+        default=list_of_balances_scope,
+        help_text="What the key may do.",
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"

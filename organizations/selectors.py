@@ -9,13 +9,23 @@ from accounting.selectors import (
 from organizations.models import Organization
 
 
-def organization_balance_get(*, inn: str) -> Decimal:
+def organizations_visible(*, api_key=None):
+    """Organizations a request may see: those of its API key, or all without one (reads
+    open in development, or staff pages)."""
+    organizations = Organization.objects.all()
+    if api_key is not None:
+        organizations = organizations.filter(api_keys=api_key)
+    return organizations
+
+
+def organization_balance_get(*, inn: str, api_key=None) -> Decimal:
     """The organization's exact balance (its account's credit balance), in one statement.
 
-    Raises Organization.DoesNotExist for an unknown INN.
+    Raises Organization.DoesNotExist for an unknown INN, or one outside `api_key`'s scope.
     """
     return (
-        Organization.objects.filter(inn=inn)
+        organizations_visible(api_key=api_key)
+        .filter(inn=inn)
         .annotate(balance=account_balance_expression("account_id"))
         .values_list("balance", flat=True)
         .get()

@@ -1,3 +1,6 @@
+from datetime import date
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from rest_framework import serializers
 
 from common.api import AmountField
@@ -10,16 +13,28 @@ class OrganizationBalanceOutputSerializer(serializers.Serializer):
     )
 
 
-class OrganizationNotFoundSerializer(serializers.Serializer):
+class OrganizationErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+# Bounds of the query parameters: every day a statement can cover, and pages far beyond any
+# account's lines (page x page_size must stay a small integer for PostgreSQL's OFFSET).
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+MAX_PAGE = 1_000_000
+DAY_BOUNDS = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
 
 
 class StatementQuerySerializer(serializers.Serializer):
     """`from` and `to` are inclusive dates in the service's time zone."""
 
-    date_from = serializers.DateField(required=False, help_text="First day (YYYY-MM-DD).")
-    date_to = serializers.DateField(required=False, help_text="Last day (YYYY-MM-DD).")
-    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    date_from = serializers.DateField(
+        required=False, validators=DAY_BOUNDS, help_text="First day (YYYY-MM-DD)."
+    )
+    date_to = serializers.DateField(
+        required=False, validators=DAY_BOUNDS, help_text="Last day (YYYY-MM-DD)."
+    )
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, default=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
 
     def get_fields(self):

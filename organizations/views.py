@@ -4,29 +4,54 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.dates import day_bounds
+from organizations.authentication import ApiKeyViewMixin
 from organizations.models import Organization
-from organizations.selectors import organization_balance_get, organization_statement_get
+from organizations.selectors import (
+    organization_balance_get,
+    organization_statement_get,
+    organizations_visible,
+)
 from organizations.serializers import (
     OrganizationBalanceOutputSerializer,
-    OrganizationNotFoundSerializer,
+    OrganizationErrorSerializer,
     OrganizationStatementOutputSerializer,
     StatementQuerySerializer,
 )
 
+NOT_FOUND = OpenApiExample(
+    "Unknown INN, or outside the key's organizations",
+    value={"detail": "No organization with INN 1234567890."},
+    response_only=True,
+    status_codes=["404"],
+)
+UNAUTHENTICATED = OpenApiExample(
+    "No or invalid API key",
+    value={"detail": "An API key is required (Authorization: Bearer)."},
+    response_only=True,
+    status_codes=["401"],
+)
 
-class OrganizationBalanceView(APIView):
+
+class OrganizationBalanceView(ApiKeyViewMixin, APIView):
     @extend_schema(
         operation_id="organization_balance_retrieve",
         summary="Current balance of an organization",
         description=(
             "The exact balance credited to the organization with this INN: every booked "
             "payment, including unidentified receipts moved to it when it was created, less "
-            "reversals. Never stale: cached sums plus not yet consolidated changes."
+            "reversals. Never stale: cached sums plus not yet consolidated changes. Needs an "
+            "API key for this organization; an INN outside the key's organizations is a 404, "
+            "as an unknown one is."
         ),
         parameters=[
             OpenApiParameter("inn", str, OpenApiParameter.PATH, description="INN, 10 or 12 digits.")
         ],
-        responses={200: OrganizationBalanceOutputSerializer, 404: OrganizationNotFoundSerializer},
+        responses={
+            200: OrganizationBalanceOutputSerializer,
+            401: OrganizationErrorSerializer,
+            404: OrganizationErrorSerializer,
+            429: OrganizationErrorSerializer,
+        },
         examples=[
             OpenApiExample(
                 "Balance",
@@ -34,24 +59,20 @@ class OrganizationBalanceView(APIView):
                 response_only=True,
                 status_codes=["200"],
             ),
-            OpenApiExample(
-                "Unknown INN",
-                value={"detail": "No organization with INN 1234567890."},
-                response_only=True,
-                status_codes=["404"],
-            ),
+            NOT_FOUND,
+            UNAUTHENTICATED,
         ],
         tags=["organizations"],
     )
     def get(self, request, inn: str):
         try:
-            balance = organization_balance_get(inn=inn)
+            balance = organization_balance_get(inn=inn, api_key=self.api_key_of(request))
         except Organization.DoesNotExist:
             return Response({"detail": f"No organization with INN {inn}."}, status=404)
         return Response(OrganizationBalanceOutputSerializer({"inn": inn, "balance": balance}).data)
 
 
-class OrganizationStatementView(APIView):
+class OrganizationStatementView(ApiKeyViewMixin, APIView):
     @extend_schema(
         operation_id="organization_statement_retrieve",
         summary="Account statement of an organization",
@@ -70,7 +91,10 @@ class OrganizationStatementView(APIView):
         ],
         responses={
             200: OrganizationStatementOutputSerializer,
-            404: OrganizationNotFoundSerializer,
+            400: OrganizationErrorSerializer,
+            401: OrganizationErrorSerializer,
+            404: OrganizationErrorSerializer,
+            429: OrganizationErrorSerializer,
         },
         examples=[
             OpenApiExample(
@@ -99,7 +123,9 @@ class OrganizationStatementView(APIView):
                 },
                 response_only=True,
                 status_codes=["200"],
-            )
+            ),
+            NOT_FOUND,
+            UNAUTHENTICATED,
         ],
         tags=["organizations"],
     )
@@ -107,7 +133,12 @@ class OrganizationStatementView(APIView):
         query = StatementQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        organization = Organization.objects.select_related("account").filter(inn=inn).first()
+        organization = (
+            organizations_visible(api_key=self.api_key_of(request))
+            .select_related("account")
+            .filter(inn=inn)
+            .first()
+        )
         if organization is None:
             return Response({"detail": f"No organization with INN {inn}."}, status=404)
         start, end = day_bounds(params.get("from"), params.get("to"))

@@ -1,8 +1,10 @@
 """Django settings, driven entirely by the environment (see .env_example)."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -10,10 +12,39 @@ env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-development-key-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set DJANGO_SECRET_KEY (a long random string, e.g. from "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`); "
+            "only DJANGO_DEBUG=true runs without one."
+        )
+    SECRET_KEY = "insecure-key-for-debug-only"  # noqa: S105  (DEBUG only)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = [o for o in env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[]) if o]
+
+# HTTPS. Secure by default with DEBUG off: the service expects a TLS-terminating proxy in
+# front (see the README's Security section). Every setting can be changed from the
+# environment, e.g. DJANGO_SECURE_SSL_REDIRECT=false for a try-out over plain
+# http://localhost.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# The probes answer over plain HTTP inside the deployment (container health checks).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+# "HTTP_X_FORWARDED_PROTO,https": trust this header from the proxy for request.is_secure().
+# Set it only when a proxy in front always sets (or strips) the header.
+_proxy_ssl_header = env.list("DJANGO_SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if len(_proxy_ssl_header) == 2 else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -25,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "rest_framework_api_key",
     "djmoney",
     # Only the ledger's first migrations use django-pgtrigger; its triggers are now plain SQL.
     "pgtrigger",
@@ -82,6 +114,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHEC
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     "options", "-c client_connection_check_interval=1000"
 )
+# The role the service connects as (DATABASE_URL) is granted exactly what it needs after
+# every migrate (common/roles.py), by the owner that runs the migrations: bin/service
+# prepare migrates as DATABASE_OWNER_URL and sets DATABASE_APP_ROLE to DATABASE_URL's user.
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
+# With DEBUG off, `manage.py check --database default` (run by bin/service prepare) refuses a
+# superuser connection unless this is set (development only).
+DATABASE_ALLOW_SUPERUSER = env.bool("DATABASE_ALLOW_SUPERUSER", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
@@ -112,12 +151,43 @@ STORAGES = {
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="RUB")
 CURRENCIES = (DEFAULT_CURRENCY,)
 
-# Webhook intake.
-WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
+# Webhook intake. Deliveries must be signed with one of WEBHOOK_SECRETS (comma-separated:
+# more than one while a secret is rotated); with DEBUG off the service refuses to start
+# without one, unless WEBHOOK_ALLOW_UNSIGNED=true (development only).
+WEBHOOK_SECRETS = [s for s in env.list("WEBHOOK_SECRETS", default=[]) if s]
+WEBHOOK_ALLOW_UNSIGNED = env.bool("WEBHOOK_ALLOW_UNSIGNED", default=False)
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
 WEBHOOK_SIGNATURE_TOLERANCE_SECONDS = env.int("WEBHOOK_SIGNATURE_TOLERANCE_SECONDS", default=300)
+# Source networks the bank delivers from (CIDRs, comma-separated); empty: any.
+WEBHOOK_ALLOWED_NETWORKS = [n for n in env.list("WEBHOOK_ALLOWED_NETWORKS", default=[]) if n]
+# Proxies in front of the service (CIDRs) whose X-Forwarded-For names the client.
+TRUSTED_PROXIES = [n for n in env.list("TRUSTED_PROXIES", default=[]) if n]
+# Rejected deliveries (bad signature, size, type) a source may cause before it is answered
+# 429 without being recorded; signed deliveries are never throttled.
+WEBHOOK_REJECTED_RATE = env.str("WEBHOOK_REJECTED_RATE", default="60/min")
+# Rejected deliveries are kept this long, then removed by a beat task; booked, duplicate
+# and conflict deliveries are kept forever.
+REJECTED_DELIVERY_RETENTION_DAYS = env.int("REJECTED_DELIVERY_RETENTION_DAYS", default=90)
+# The largest amount one payment may have; above it a delivery is a recorded 400.
+PAYMENT_MAX_AMOUNT = Decimal(env.str("PAYMENT_MAX_AMOUNT", default="1000000000.00"))
+if not PAYMENT_MAX_AMOUNT.is_finite() or not 0 < PAYMENT_MAX_AMOUNT <= Decimal(
+    "9999999999999999.99"
+):
+    raise ImproperlyConfigured(
+        "PAYMENT_MAX_AMOUNT must be a positive amount of at most 9999999999999999.99."
+    )
 
-# The bank imitation (/swagger/webhook/bank/imitation/) posts to this webhook URL.
+# Reads of balances and statements need an API key (Authorization: Bearer <key>), issued in
+# the admin; API_AUTH_REQUIRED=false opens them (development only).
+API_AUTH_REQUIRED = env.bool("API_AUTH_REQUIRED", default=True)
+# Per API key, on the Django cache (redis-cache in compose).
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="6000/min")
+
+# The bank imitation (/swagger/webhook/bank/imitation/): off unless enabled; it signs with
+# the first of WEBHOOK_SECRETS, so only users with its own permission may use it.
+BANK_IMITATION_ENABLED = env.bool("BANK_IMITATION_ENABLED", default=False)
+# x-bank (X-Bank-Timestamp, X-Bank-Signature) or standard (Standard Webhooks headers).
+BANK_IMITATION_SIGNATURE_SCHEME = env.str("BANK_IMITATION_SIGNATURE_SCHEME", default="x-bank")
 BANK_IMITATION_WEBHOOK_URL = env.str(
     "BANK_IMITATION_WEBHOOK_URL", default="http://127.0.0.1:8000/api/v1/webhook/bank/"
 )
@@ -130,6 +200,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["common.api.DecimalJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": API_THROTTLE_RATE,
+        "rejected_source": WEBHOOK_REJECTED_RATE,
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -225,6 +299,7 @@ BALANCE_CHANGE_PUBLISH_INTERVAL_SECONDS = env.float(
 )
 # Crontab fields: minute hour day_of_month month_of_year day_of_week.
 RECONCILIATION_SCHEDULE = env.str("RECONCILIATION_SCHEDULE", default="30 2 * * *")
+REJECTED_DELIVERY_PURGE_SCHEDULE = env.str("REJECTED_DELIVERY_PURGE_SCHEDULE", default="15 3 * * *")
 
 
 def _crontab(spec: str):
@@ -250,6 +325,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounting.tasks.balance_changes_dispatch_task",
         "schedule": BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS,
         "options": {"expires": BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS * 2},
+    },
+    "purge-rejected-deliveries": {
+        "task": "webhooks.tasks.rejected_deliveries_purge_task",
+        "schedule": _crontab(REJECTED_DELIVERY_PURGE_SCHEDULE),
     },
     "daily-reconciliation": {
         "task": "reconciliation.tasks.reconciliation_report_create_for_yesterday_task",

@@ -55,9 +55,13 @@ def gunicorn_server(*, database_url: str, workers: int = 2, threads: int = 1, en
         process.wait(timeout=30)
 
 
-def database_url_of(settings_dict: dict) -> str:
-    """A DATABASE_URL for the database Django is connected to (the test database)."""
-    user = settings_dict["USER"] or "postgres"
+def database_url_of(settings_dict: dict, *, as_owner: bool = False) -> str:
+    """A DATABASE_URL for the database Django is connected to (the test database), logged
+    in as the application's role, as the service is; or as the owner the tests run as."""
+    from django.conf import settings
+
+    owner = settings_dict["USER"] or "postgres"
+    user = owner if as_owner or not settings.DATABASE_APP_ROLE else settings.DATABASE_APP_ROLE
     host = settings_dict["HOST"] or settings_dict.get("OPTIONS", {}).get("host", "")
     port = settings_dict["PORT"] or "5432"
     if host.startswith("/"):

@@ -57,7 +57,12 @@ def test_importing_the_settings_creates_no_directories(tmp_path):
     subprocess.run(
         [sys.executable, "-c", "import settings.settings"],
         cwd=ROOT,
-        env={"CELERY_BROKER_URL": "", "CELERY_FILESYSTEM_BROKER_DIR": str(folder), "PATH": ""},
+        env={
+            "CELERY_BROKER_URL": "",
+            "CELERY_FILESYSTEM_BROKER_DIR": str(folder),
+            "DJANGO_SECRET_KEY": "x",
+            "PATH": "",
+        },
         check=True,
         timeout=60,
     )

@@ -127,6 +127,5 @@ class PaymentJournalEntryAdmin(JournalEntryAdmin):
         )
 
 
-
 admin.site.unregister(JournalEntry)
 admin.site.register(JournalEntry, PaymentJournalEntryAdmin)

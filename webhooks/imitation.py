@@ -1,9 +1,13 @@
 """The bank imitation: deliver a payment to this service's own webhook, as the bank would.
 
 Used by the page at /swagger/webhook/bank/imitation/ and its API; the delivery runs in a
-Celery task, over real HTTP, signed when WEBHOOK_SECRET is set, retried with exponential
-backoff on connection errors and 5xx answers (the bank's contract: anything but 2xx is
-retried).
+Celery task, over real HTTP, signed with the first of WEBHOOK_SECRETS in the scheme of
+BANK_IMITATION_SIGNATURE_SCHEME (as the bank would sign), retried with exponential backoff on
+connection errors and 5xx answers (the bank's contract: anything but 2xx is retried).
+
+Since it signs with the real secret, it can credit balances: it is off unless
+BANK_IMITATION_ENABLED is set, and only users with the `webhooks.run_bankimitation`
+permission (not the Accountant group) may use it.
 """
 
 import json
@@ -22,7 +26,12 @@ from django.utils import timezone
 
 from organizations.models import Organization
 from webhooks.models import BankImitation
-from webhooks.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_compute
+from webhooks.signatures import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature_compute,
+    standard_headers_compute,
+)
 
 MAX_REPEATS = 20
 
@@ -51,22 +60,31 @@ def bank_imitation_start(*, payload: dict, repeats: int = 1, created_by=None) ->
         imitation = BankImitation.objects.create(
             payload=payload,
             repeats=repeats,
-            signed=bool(settings.WEBHOOK_SECRET),
+            signed=bool(settings.WEBHOOK_SECRETS),
             created_by=created_by if created_by and created_by.is_authenticated else None,
         )
         transaction.on_commit(lambda: bank_imitation_deliver_task.delay(imitation.pk))
     return imitation
 
 
+def signed_headers(secret: str, body: bytes) -> dict[str, str]:
+    """The signature headers the bank would send with `body`, now."""
+    timestamp = int(time.time())
+    if settings.BANK_IMITATION_SIGNATURE_SCHEME == "standard":
+        return standard_headers_compute(
+            secret=secret, msg_id=f"msg_{uuid.uuid4().hex}", timestamp=timestamp, body=body
+        )
+    return {
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: signature_compute(secret=secret, timestamp=str(timestamp), body=body),
+    }
+
+
 def _post(url: str, body: bytes) -> tuple[int | None, str, str]:
     """One HTTP POST: (status or None, response body, error)."""
     headers = {"Content-Type": "application/json", "User-Agent": "BankImitation/1.0"}
-    if settings.WEBHOOK_SECRET:
-        timestamp = str(int(time.time()))
-        headers[TIMESTAMP_HEADER] = timestamp
-        headers[SIGNATURE_HEADER] = signature_compute(
-            secret=settings.WEBHOOK_SECRET, timestamp=timestamp, body=body
-        )
+    if settings.WEBHOOK_SECRETS:
+        headers.update(signed_headers(settings.WEBHOOK_SECRETS[0], body))
     if not url.startswith(("http://", "https://")):
         raise ImproperlyConfigured("BANK_IMITATION_WEBHOOK_URL must be an http(s) URL.")
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310

@@ -1,13 +1,15 @@
 """The bank imitation: a staff page at the brief's path, and the same thing as an API."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import serializers
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
-from rest_framework.permissions import IsAdminUser
+from rest_framework import permissions, serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -52,8 +54,20 @@ class BankImitationForm(forms.Form):
     )
 
 
+PERMISSION = "webhooks.run_bankimitation"
+
+
+def _imitation_allowed(request) -> None:
+    """404 while the imitation is off; 403 without its own permission."""
+    if not settings.BANK_IMITATION_ENABLED:
+        raise Http404("The bank imitation is off (BANK_IMITATION_ENABLED).")
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+
+
 @staff_member_required
 def bank_imitation_page(request):
+    _imitation_allowed(request)
     if request.method == "POST":
         form = BankImitationForm(request.POST)
         if form.is_valid():
@@ -94,9 +108,17 @@ class BankImitationOutputSerializer(serializers.Serializer):
     balance = serializers.CharField(allow_null=True)
 
 
+class CanRunBankImitation(permissions.BasePermission):
+    """A staff session with the imitation's own permission, while the imitation is on."""
+
+    def has_permission(self, request, view):
+        _imitation_allowed(request)
+        return bool(request.user and request.user.is_staff)
+
+
 class _StaffOnly:
-    authentication_classes = [SessionAuthentication, BasicAuthentication]
-    permission_classes = [IsAdminUser]
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [permissions.IsAuthenticated, CanRunBankImitation]
 
 
 class BankImitationCreateView(_StaffOnly, APIView):
@@ -106,7 +128,9 @@ class BankImitationCreateView(_StaffOnly, APIView):
         description=(
             "Queues a Celery task that POSTs the payment to the webhook over HTTP, signed when a "
             "webhook secret is configured, `repeats` times, each retried with exponential "
-            "backoff on connection errors and 5xx. Omitted fields are generated. Staff only."
+            "backoff on connection errors and 5xx. Omitted fields are generated. Needs a "
+            "staff session with the `webhooks.run_bankimitation` permission, and "
+            "BANK_IMITATION_ENABLED."
         ),
         request=BankImitationInputSerializer,
         responses={202: BankImitationOutputSerializer},

@@ -55,7 +55,13 @@ class Delivery(models.Model):
     payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
     )
+    # The body as received; for a delivery rejected before its source was authenticated
+    # (signature, network, size, type), only its first 2 KiB (body_truncated).
     raw_body = models.TextField(blank=True)
+    # SHA-256 and length of the body as received: set for rejected deliveries.
+    body_sha256 = models.CharField(max_length=64, blank=True, db_default="")
+    body_length = models.PositiveIntegerField(null=True, blank=True)
+    body_truncated = models.BooleanField(default=False, db_default=False)
     headers = models.JSONField(default=dict, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     errors = models.JSONField(null=True, blank=True)
@@ -68,11 +74,33 @@ class Delivery(models.Model):
                 fields=["id"],
                 condition=models.Q(result="conflict"),
                 name="delivery_conflicts",
-            )
+            ),
+            # Only rejected rows, for their retention: booked deliveries pay nothing for it.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(result="rejected"),
+                name="delivery_rejected_received",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Delivery #{self.pk} {self.result} ({self.http_status})"
+
+
+class DeliveryPurge(models.Model):
+    """One run of the retention of rejected deliveries: the only way deliveries are deleted
+    (webhooks_rejected_deliveries_purge in webhooks/sql/delivery_retention.sql)."""
+
+    purged_at = models.DateTimeField(db_default=models.functions.Now())
+    cutoff = models.DateTimeField()
+    deleted = models.PositiveIntegerField()
+    database_user = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Purge of {self.deleted} rejected deliveries before {self.cutoff:%Y-%m-%d}"
 
 
 class BankImitation(models.Model):
@@ -91,6 +119,7 @@ class BankImitation(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        permissions = [("run_bankimitation", "Can send payments through the bank imitation")]
 
     def __str__(self) -> str:
         return f"Imitation #{self.pk} of {self.payload.get('operation_id')} x{self.repeats}"

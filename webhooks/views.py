@@ -1,3 +1,5 @@
+"""The bank's payment webhook: POST /api/v1/webhook/bank/."""
+
 import logging
 from uuid import UUID
 
@@ -6,30 +8,60 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from common.api import JSONBodyError, json_loads_decimal
+from common.network import address_in, client_address
 from common.observability import operation_id_var
-from webhooks.exceptions import SignatureError
+from webhooks.exceptions import PaymentUnbookable, SignatureError
 from webhooks.serializers import (
     BankWebhookInputSerializer,
     BankWebhookOutputSerializer,
     WebhookErrorSerializer,
 )
-from webhooks.services import IncomingPayment, bank_payment_receive, delivery_reject
-from webhooks.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_verify
+from webhooks.services import (
+    IncomingPayment,
+    bank_payment_receive,
+    delivery_reject,
+    text_for_storage,
+)
+from webhooks.signatures import (
+    SIGNATURE_HEADER,
+    SIGNATURE_HEADERS,
+    STANDARD_ID_HEADER,
+    STANDARD_SIGNATURE_HEADER,
+    STANDARD_TIMESTAMP_HEADER,
+    TIMESTAMP_HEADER,
+    signature_verify,
+)
 
 logger = logging.getLogger(__name__)
 
-# Headers kept with each recorded delivery.
+# Headers kept with each recorded delivery, each cut to HEADER_VALUE_LIMIT characters.
 RECORDED_HEADERS = (
     "Content-Type",
     "User-Agent",
     "X-Request-Id",
     "X-Forwarded-For",
-    TIMESTAMP_HEADER,
-    SIGNATURE_HEADER,
+    *SIGNATURE_HEADERS,
 )
+HEADER_VALUE_LIMIT = 512
+
+
+class RejectedSourceThrottle(SimpleRateThrottle):
+    """Counts the deliveries of one source address that are rejected before authentication;
+    past WEBHOOK_REJECTED_RATE they are answered 429 and no longer recorded."""
+
+    scope = "rejected_source"
+
+    def __init__(self, address: str | None):
+        self.address = address or "unknown"
+        super().__init__()
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.address}
+
 
 BRIEF_EXAMPLE = {
     "operation_id": "ccf0a86d-041b-4991-bcf7-e2352f7b8a4a",
@@ -38,11 +70,6 @@ BRIEF_EXAMPLE = {
     "document_number": "PAY-328",
     "document_date": "2024-04-27T21:00:00Z",
 }
-
-
-def _text(value: str) -> str:
-    # PostgreSQL text and jsonb cannot hold NUL characters.
-    return value.replace("\x00", "\ufffd")
 
 
 def _operation_id_of(data) -> UUID | None:
@@ -73,21 +100,35 @@ class BankWebhookView(APIView):
             "with payer_inn (or to unidentified receipts when there is none yet) and answered "
             "200 after the booking commits. A repeat of a known operation_id books nothing and "
             "is answered 200; if its content differs it is recorded as a conflict. Invalid "
-            "input is answered 400 with the offending fields. When a webhook secret is "
-            f"configured, `{TIMESTAMP_HEADER}` and `{SIGNATURE_HEADER}` "
-            "(`sha256=` HMAC-SHA256 of `<timestamp>.<body>`) are required (401 otherwise)."
+            "input is answered 400 with the offending fields.\n\n"
+            "Every delivery must be signed with a shared secret, in either scheme: "
+            f"`{TIMESTAMP_HEADER}` (Unix seconds) and `{SIGNATURE_HEADER}` (`sha256=` and the "
+            "hex HMAC-SHA256 of `<timestamp>.<body>`), or Standard Webhooks: "
+            f"`{STANDARD_ID_HEADER}`, `{STANDARD_TIMESTAMP_HEADER}` and "
+            f"`{STANDARD_SIGNATURE_HEADER}` (`v1,` and the base64 HMAC-SHA256 of "
+            "`<id>.<timestamp>.<body>`). Timestamps must be within 5 minutes of the "
+            "service's clock."
         ),
         request=BankWebhookInputSerializer,
         parameters=[
-            OpenApiParameter(TIMESTAMP_HEADER, str, OpenApiParameter.HEADER, required=False),
-            OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=False),
+            OpenApiParameter(name, str, OpenApiParameter.HEADER, required=False)
+            for name in SIGNATURE_HEADERS
         ],
         responses={
             200: BankWebhookOutputSerializer,
             400: OpenApiResponse(WebhookErrorSerializer, description="Invalid body or fields."),
             401: OpenApiResponse(WebhookErrorSerializer, description="Bad or missing signature."),
+            403: OpenApiResponse(WebhookErrorSerializer, description="Source address not allowed."),
             413: OpenApiResponse(WebhookErrorSerializer, description="Body too large."),
             415: OpenApiResponse(WebhookErrorSerializer, description="Not application/json."),
+            422: OpenApiResponse(
+                WebhookErrorSerializer,
+                description="The books cannot take this payment; recorded for follow-up.",
+            ),
+            429: OpenApiResponse(
+                WebhookErrorSerializer,
+                description="Too many rejected deliveries from this source (Retry-After).",
+            ),
             503: OpenApiResponse(WebhookErrorSerializer, description="Database unavailable."),
         },
         examples=[
@@ -116,20 +157,33 @@ class BankWebhookView(APIView):
     )
     def post(self, request):
         headers = {
-            name: _text(request.headers[name])
+            name: text_for_storage(request.headers[name][:HEADER_VALUE_LIMIT])
             for name in RECORDED_HEADERS
             if name in request.headers
         }
-        remote_addr = request.META.get("REMOTE_ADDR") or None
+        remote_addr = client_address(request, settings.TRUSTED_PROXIES)
+        authenticated = False
+        body = b""
 
-        def reject(status: int, errors: dict, raw_body: str = "", operation_id=None):
+        def reject(status: int, errors: dict, operation_id=None):
+            if not authenticated:
+                throttle = RejectedSourceThrottle(remote_addr)
+                if not throttle.allow_request(request, self):
+                    logger.warning("Rejected deliveries from %s over the limit: 429", remote_addr)
+                    wait = max(1, round(throttle.wait() or 1))
+                    return Response(
+                        {"detail": "Too many rejected deliveries from this source."},
+                        status=429,
+                        headers={"Retry-After": str(wait)},
+                    )
             try:
                 delivery_reject(
                     http_status=status,
                     errors=errors,
-                    raw_body=raw_body,
+                    body=body,
                     headers=headers,
                     remote_addr=remote_addr,
+                    authenticated=authenticated,
                     operation_id=operation_id,
                 )
             except DatabaseError:
@@ -137,6 +191,10 @@ class BankWebhookView(APIView):
                 logger.exception("Could not record a rejected delivery")
             return Response(errors, status=status)
 
+        if settings.WEBHOOK_ALLOWED_NETWORKS and not address_in(
+            remote_addr, settings.WEBHOOK_ALLOWED_NETWORKS
+        ):
+            return reject(403, {"detail": "Deliveries are not accepted from this address."})
         if not _is_json(request.META.get("CONTENT_TYPE", "")):
             return reject(415, {"detail": "Content-Type must be application/json."})
         limit = settings.WEBHOOK_MAX_BODY_BYTES
@@ -149,42 +207,55 @@ class BankWebhookView(APIView):
         try:
             body = request.body
         except RequestDataTooBig:  # more than Django buffers (DATA_UPLOAD_MAX_MEMORY_SIZE)
-            body = b"x" * (limit + 1)
-        if len(body) > limit:
             return reject(413, {"detail": f"Body exceeds {limit} bytes."})
-        raw_text = _text(body.decode("utf-8", errors="replace"))
+        if len(body) > limit:
+            body = body[: limit + 1]
+            return reject(413, {"detail": f"Body exceeds {limit} bytes."})
 
-        if settings.WEBHOOK_SECRET:
+        if settings.WEBHOOK_SECRETS:
             try:
                 signature_verify(
-                    secret=settings.WEBHOOK_SECRET,
-                    timestamp=request.headers.get(TIMESTAMP_HEADER),
-                    signature=request.headers.get(SIGNATURE_HEADER),
+                    secrets=settings.WEBHOOK_SECRETS,
+                    headers=request.headers,
                     body=body,
                     tolerance=settings.WEBHOOK_SIGNATURE_TOLERANCE_SECONDS,
                 )
             except SignatureError as exc:
-                return reject(401, {"detail": str(exc)}, raw_text)
+                return reject(401, {"detail": str(exc)})
+            authenticated = True
+        elif not settings.WEBHOOK_ALLOW_UNSIGNED:
+            return reject(
+                401, {"detail": "No webhook secret is configured; deliveries are refused."}
+            )
 
         try:
             data = json_loads_decimal(body)
         except JSONBodyError as exc:
-            return reject(400, {"body": [str(exc)]}, raw_text)
+            return reject(400, {"body": [str(exc)]})
         serializer = BankWebhookInputSerializer(data=data)
         if not serializer.is_valid():
-            return reject(400, serializer.errors, raw_text, _operation_id_of(data))
+            return reject(400, serializer.errors, _operation_id_of(data))
 
-        operation_id_var.set(str(serializer.validated_data["operation_id"]))
-        receipt = bank_payment_receive(
-            payment=IncomingPayment(**serializer.validated_data),
-            raw_body=raw_text,
-            headers=headers,
-            remote_addr=remote_addr,
-        )
+        operation_id = serializer.validated_data["operation_id"]
+        operation_id_var.set(str(operation_id))
+        try:
+            receipt = bank_payment_receive(
+                payment=IncomingPayment(**serializer.validated_data),
+                raw_body=text_for_storage(body),
+                headers=headers,
+                remote_addr=remote_addr,
+            )
+        except PaymentUnbookable as exc:
+            logger.error("Payment %s refused by the database: %s", operation_id, exc)
+            return reject(
+                422,
+                {"detail": f"The books cannot take this payment: {exc}"},
+                operation_id,
+            )
         return Response(
             {
                 "result": receipt.result,
-                "operation_id": str(serializer.validated_data["operation_id"]),
+                "operation_id": str(operation_id),
                 "payment_id": receipt.payment_id,
             }
         )

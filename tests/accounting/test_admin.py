@@ -21,14 +21,6 @@ JOURNAL = "/admin/accounting/journalentry/"
 
 
 @pytest.fixture
-def accountant(client):
-    user = User.objects.create_user("accountant", password="s3cret-pass", is_staff=True)
-    user.groups.add(Group.objects.get(name="Accountant"))
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def books(client):
     organization_create(inn="1234567890", name="Acme")
     post_webhook(client, BRIEF_PAYLOAD)

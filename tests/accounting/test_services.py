@@ -204,3 +204,28 @@ def test_fold_in_small_batches_folds_everything():
 
     assert account_balances_fold(batch_size=3) == 14
     assert account_balance_get(account=organization.account) == Decimal("7.00")
+
+
+@pytest.mark.books_tampered
+def test_fold_skips_an_account_whose_sum_it_cannot_store_and_folds_the_others(caplog):
+    from accounting.models import AccountBalance, BalanceDelta
+
+    broken = OrganizationFactory().account
+    healthy = OrganizationFactory().account
+    huge = Decimal("9" * 36 + ".00")  # two of them exceed numeric(38,2)
+    BalanceDelta.objects.bulk_create(
+        [
+            BalanceDelta(account=broken, amount=huge),
+            BalanceDelta(account=broken, amount=huge),
+            BalanceDelta(account=healthy, amount=Decimal("10.00")),
+        ]
+    )
+
+    folded = account_balances_fold(batch_size=2)
+
+    assert folded == 1
+    assert AccountBalance.objects.get(account=healthy).balance == Decimal("10.00")
+    assert BalanceDelta.objects.filter(account=broken).count() == 2  # left pending, exact
+    assert not AccountBalance.objects.filter(account=broken).exists()
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and f"id={broken.pk}" in errors[0].getMessage()

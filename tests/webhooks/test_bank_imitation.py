@@ -42,17 +42,23 @@ def test_repeated_imitation_books_once_and_answers_every_delivery(app_server, se
     assert done.finished_at is not None
 
 
+SHARED = "shared-secret-of-the-bank-and-the-service"
+STANDARD_SHARED = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
 @pytest.mark.django_db(transaction=True)
-def test_imitation_signs_its_deliveries_when_a_secret_is_set(settings):
-    settings.WEBHOOK_SECRET = "shared-secret"
+@pytest.mark.parametrize(("scheme", "secret"), [("x-bank", SHARED), ("standard", STANDARD_SHARED)])
+def test_imitation_signs_its_deliveries_with_the_configured_scheme(settings, scheme, secret):
+    settings.BANK_IMITATION_SIGNATURE_SCHEME = scheme
+    settings.WEBHOOK_SECRETS = [secret]
     with gunicorn_server(
         database_url=database_url_of(connection.settings_dict),
         workers=1,
-        env={"WEBHOOK_SECRET": "shared-secret"},
+        env={"WEBHOOK_SECRETS": secret},
     ) as url:
         settings.BANK_IMITATION_WEBHOOK_URL = url + "/api/v1/webhook/bank/"
         signed = bank_imitation_deliver(imitation=_imitation())
-        settings.WEBHOOK_SECRET = "another-secret"
+        settings.WEBHOOK_SECRETS = ["another-secret-the-service-does-not-know"]
         unsigned = bank_imitation_deliver(
             imitation=_imitation({**BRIEF, "operation_id": "0b5b7b0e-8a39-4f0c-9c43-6a6c2f2b6c11"})
         )
@@ -140,13 +146,42 @@ def test_page_delivers_through_a_real_worker_and_shows_the_balance(
 
 
 @pytest.mark.django_db
-def test_api_is_for_staff_only(client, admin_client, django_capture_on_commit_callbacks):
-    assert client.post(
-        "/api/v1/bank-imitation/", {}, content_type="application/json"
-    ).status_code in (
-        401,
-        403,
+def test_imitation_is_off_unless_enabled(admin_client, settings):
+    settings.BANK_IMITATION_ENABLED = False
+
+    assert admin_client.get("/swagger/webhook/bank/imitation/").status_code == 404
+    assert (
+        admin_client.post("/api/v1/bank-imitation/", {}, content_type="application/json")
+    ).status_code == 404
+    assert BankImitation.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_accountants_cannot_use_the_imitation(accountant):
+    page = accountant.get("/swagger/webhook/bank/imitation/")
+    api = accountant.post(
+        "/api/v1/bank-imitation/", {"payer_inn": "1234567890"}, content_type="application/json"
     )
+
+    assert page.status_code == 403
+    assert api.status_code == 403
+    assert BankImitation.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_api_needs_a_staff_session_with_the_imitation_permission(
+    client, admin_client, django_capture_on_commit_callbacks
+):
+    anonymous = client.post("/api/v1/bank-imitation/", {}, content_type="application/json")
+    basic = client.post(
+        "/api/v1/bank-imitation/",
+        {},
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Basic YWRtaW46cGFzc3dvcmQ=",  # basic auth is not accepted
+    )
+
+    assert anonymous.status_code == 403
+    assert basic.status_code == 403
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = admin_client.post(

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from accounting.models import BalanceChange, JournalEntry
@@ -136,3 +138,45 @@ def test_body_larger_than_django_buffers_is_413_whatever_the_webhook_limit(clien
 
     assert response.status_code == 413
     assert Payment.objects.count() == 0
+
+
+def test_duplicate_keys_are_a_400_naming_the_key(client):
+    body = (
+        '{"operation_id": "ccf0a86d-041b-4991-bcf7-e2352f7b8a4a", "amount": 1, "amount": 1000000,'
+    )
+    body += ' "payer_inn": "1234567890", "document_number": "PAY-1",'
+    body += ' "document_date": "2024-04-27T21:00:00Z"}'
+
+    response = post_webhook(client, body)
+
+    assert response.status_code == 400
+    assert "Duplicate key 'amount'" in response.json()["body"][0]
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "number", ["PAY\u202e823", "PAY\u200b1", "PAY\u20661\u2069", "PAY\r\n1", "PAY\u20281"]
+)
+def test_control_and_format_characters_are_refused_in_text(client, number):
+    response = post_webhook(client, {**BRIEF_PAYLOAD, "document_number": number})
+
+    assert response.status_code == 400
+    assert "control or format" in response.json()["document_number"][0]
+    assert Payment.objects.count() == 0
+
+
+def test_amount_over_the_configured_maximum_is_a_recorded_400(client, settings):
+    settings.PAYMENT_MAX_AMOUNT = Decimal("1000.00")
+
+    over = post_webhook(client, {**BRIEF_PAYLOAD, "amount": "1000.01"})
+    at = post_webhook(client, {**BRIEF_PAYLOAD, "amount": "1000.00"})
+
+    assert over.status_code == 400
+    assert "1000.00" in over.json()["amount"][0]
+    assert at.status_code == 200
+    assert Delivery.objects.filter(result=DeliveryResult.REJECTED, http_status=400).count() == 1
+
+
+def test_default_maximum_is_one_billion(client):
+    assert post_webhook(client, {**BRIEF_PAYLOAD, "amount": "1000000000.01"}).status_code == 400
+    assert post_webhook(client, {**BRIEF_PAYLOAD, "amount": "1000000000.00"}).status_code == 200

@@ -1,0 +1,26 @@
+"""System checks of the deployment that belong to no single app."""
+
+from django.conf import settings
+from django.core import checks
+from django.db import connections
+
+
+@checks.register(checks.Tags.database)
+def database_role_check(app_configs=None, databases=None, **kwargs):
+    """Run by `manage.py check --database default` (bin/service prepare does): the service
+    must not connect as a superuser or as a role that may change the books."""
+    if not databases or "default" not in databases:
+        return []
+    if settings.DEBUG or settings.DATABASE_ALLOW_SUPERUSER:
+        return []
+    from common.roles import role_problems
+
+    return [
+        checks.Error(
+            f"DATABASE_URL: {problem}.",
+            hint="Connect as the application's role (see DATABASE_OWNER_URL in .env_example); "
+            "DATABASE_ALLOW_SUPERUSER=true allows it, for development only.",
+            id="common.E001",
+        )
+        for problem in role_problems(connections["default"])
+    ]
