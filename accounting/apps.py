@@ -13,5 +13,6 @@ class AccountingConfig(AppConfig):
         "journalline": "SELECT, INSERT",
         "accountbalance": "SELECT, INSERT, UPDATE (balance, updated_at)",
         "balancedelta": "SELECT, INSERT, DELETE",
-        "balancechange": "SELECT, INSERT, UPDATE (dispatched_at)",
+        "balancechange": "SELECT, INSERT, UPDATE (dispatched_at, balance_after)",
+        "loggedbalance": "SELECT, INSERT, UPDATE (balance)",
     }

@@ -189,8 +189,11 @@ class BalanceChange(models.Model):
         JournalEntry, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     amount = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
-    # The account's balance as the posting transaction saw it, the posting included.
-    balance_after = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+    # The account's balance after this change in the log's order: set when the change is
+    # dispatched, as the running balance of the account's logged changes.
+    balance_after = models.DecimalField(
+        max_digits=BALANCE_MAX_DIGITS, decimal_places=2, null=True, blank=True
+    )
     created_at = models.DateTimeField(db_default=models.functions.Now())
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
@@ -206,3 +209,16 @@ class BalanceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.amount:+} (entry #{self.entry_id})"
+
+
+class LoggedBalance(models.Model):
+    """An account's balance as of its last logged balance change: where the next logged
+    change's running balance starts. Written only by the balance-change dispatch."""
+
+    account = models.OneToOneField(
+        Account, primary_key=True, on_delete=models.PROTECT, related_name="+"
+    )
+    balance = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.balance}"

@@ -16,6 +16,7 @@ from accounting.exceptions import (
 from accounting.models import (
     BALANCE_MAX_DIGITS,
     Account,
+    AccountType,
     EntryKind,
     JournalEntry,
     Side,
@@ -193,6 +194,18 @@ _LEDGER_CHECKS = {
           FROM recomputed r JOIN cached c ON c.id = r.id
          WHERE c.cached <> r.from_lines
     """,
+    # The balance-change log covers every change of a liability account: where the log
+    # stands plus the changes not yet logged is the account's balance.
+    "balance_change_log_drift": """
+        SELECT a.code, coalesce(g.balance, 0) + coalesce(p.pending, 0) AS logged,
+               accounting_account_balance(a.id) AS balance
+          FROM accounting_account a
+          LEFT JOIN accounting_loggedbalance g ON g.account_id = a.id
+          LEFT JOIN (SELECT account_id, sum(amount) AS pending FROM accounting_balancechange
+                      WHERE dispatched_at IS NULL GROUP BY account_id) p ON p.account_id = a.id
+         WHERE a.type = %(liability)s
+           AND coalesce(g.balance, 0) + coalesce(p.pending, 0) <> accounting_account_balance(a.id)
+    """,
 }
 
 
@@ -200,13 +213,14 @@ def ledger_discrepancies() -> dict[str, list[tuple]]:
     """Re-check the ledger's invariants from the raw journal; each check is one statement.
 
     Returns {check name: offending rows}, only for checks that fail; {} means the books are
-    right: every entry balanced per currency with all its lines, and every cached balance
-    equal to the sum recomputed from the lines.
+    right: every entry balanced per currency with all its lines, every cached balance equal
+    to the sum recomputed from the lines, and the balance-change log adding up to the
+    balance of every liability account.
     """
     found = {}
     with connection.cursor() as cursor:
         for name, sql in _LEDGER_CHECKS.items():
-            cursor.execute(sql)
+            cursor.execute(sql, {"liability": AccountType.LIABILITY.value})
             rows = cursor.fetchall()
             if rows:
                 found[name] = rows

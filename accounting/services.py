@@ -282,41 +282,70 @@ def _accounts_of_next_batch(*, limit: int, skip: set[int]) -> list[int]:
 
 balance_change_log = logging.getLogger("accounting.balance_changes")
 
+# One batch of the log, in id order. Each change's balance_after is the account's balance as
+# of its last logged change plus this change, so every logged line is exact in the log's own
+# order and the last line of an account equals its balance once all its changes are logged.
 _DISPATCH_SQL = """
-UPDATE accounting_balancechange c
-   SET dispatched_at = now()
-  FROM accounting_account a, accounting_journalentry e
- WHERE c.id IN (
-        SELECT id FROM accounting_balancechange
-         WHERE dispatched_at IS NULL
-         ORDER BY id
-         LIMIT %(limit)s
-           FOR UPDATE SKIP LOCKED)
-   AND a.id = c.account_id
-   AND e.id = c.entry_id
-RETURNING c.id, a.code, e.party, c.amount, c.balance_after, e.reference, e.id, e.kind
+WITH batch AS (
+    SELECT id, account_id, amount FROM accounting_balancechange
+     WHERE dispatched_at IS NULL
+     ORDER BY id
+     LIMIT %(limit)s
+       FOR UPDATE
+), running AS (
+    SELECT b.id, b.account_id,
+           coalesce(l.balance, 0)
+           + sum(b.amount) OVER (PARTITION BY b.account_id ORDER BY b.id) AS balance_after
+      FROM batch b
+      LEFT JOIN accounting_loggedbalance l ON l.account_id = b.account_id
+), logged AS (
+    UPDATE accounting_balancechange c
+       SET dispatched_at = now(), balance_after = r.balance_after
+      FROM running r
+     WHERE c.id = r.id
+ RETURNING c.id, c.account_id, c.entry_id, c.amount, c.balance_after
+), positions AS (
+    INSERT INTO accounting_loggedbalance (account_id, balance)
+    SELECT DISTINCT ON (account_id) account_id, balance_after FROM running
+     ORDER BY account_id, id DESC
+    ON CONFLICT (account_id) DO UPDATE SET balance = EXCLUDED.balance
+)
+SELECT g.id, a.code, e.party, g.amount, g.balance_after, e.reference, e.id, e.kind
+  FROM logged g
+  JOIN accounting_account a ON a.id = g.account_id
+  JOIN accounting_journalentry e ON e.id = g.entry_id
+ ORDER BY g.id
 """
 
 
-def balance_changes_dispatch(*, limit: int = 1000) -> int:
-    """Write the oldest `limit` undispatched balance changes to the balance-change log and
-    mark them dispatched.
+def balance_changes_dispatch(*, limit: int = 1000, max_batches: int = 100) -> int:
+    """Write the undispatched balance changes to the balance-change log, oldest first, in
+    batches of `limit`, and mark them dispatched with their running `balance_after`; return
+    how many were logged.
 
-    One transaction: the rows are marked and logged before it commits, so a change is logged
-    once; rows locked by a concurrent dispatch are skipped, not waited for. Returns how many
-    changes were logged.
+    Dispatches run one at a time (an advisory lock; a second one waits, then logs what is
+    left), so each account's running balance follows the log's order. Each batch is one
+    transaction: its rows are marked and logged before it commits, so a change is logged once
+    (a crash between the log line and the commit logs it again, marked by the same id).
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_DISPATCH_SQL, {"limit": limit})
-        rows = sorted(cursor.fetchall())
-        for change_id, code, party, amount, balance_after, reference, entry_id, kind in rows:
-            balance_change_log.info(
-                "balance change id=%s inn=%s account=%s amount=%+.2f balance_after=%.2f "
-                "operation_id=%s entry=%s kind=%s",
-                change_id, party or "-", code, amount, balance_after, reference or "-",
-                entry_id, kind,
-            )  # fmt: skip
-    return len(rows)
+    logged = 0
+    for _ in range(max_batches):
+        with transaction.atomic():
+            advisory_xact_lock(LockNamespace.BALANCE_LOG, "dispatch")
+            with connection.cursor() as cursor:
+                cursor.execute(_DISPATCH_SQL, {"limit": limit})
+                rows = cursor.fetchall()
+            for change_id, code, party, amount, balance_after, reference, entry_id, kind in rows:
+                balance_change_log.info(
+                    "balance change id=%s inn=%s account=%s amount=%+.2f balance_after=%.2f "
+                    "operation_id=%s entry=%s kind=%s",
+                    change_id, party or "-", code, amount, balance_after, reference or "-",
+                    entry_id, kind,
+                )  # fmt: skip
+        logged += len(rows)
+        if len(rows) < limit:
+            break
+    return logged
 
 
 class _PublishThrottle:

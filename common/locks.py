@@ -14,6 +14,8 @@ class LockNamespace(IntEnum):
     OPERATION = 2
     # Per journal entry: its reversal and its reclassification are decided one at a time.
     ENTRY = 3
+    # The balance-change log: one dispatch at a time keeps each running balance in order.
+    BALANCE_LOG = 4
 
 
 def advisory_xact_lock(namespace: LockNamespace, key: str | int) -> None:

@@ -1,9 +1,9 @@
--- version: 1
+-- version: 2
 -- Posted rows are never changed: entries and lines are append-only, an account's identity
 -- (code, type, currency) is fixed and accounts are never deleted, and a balance-change row
--- may only be marked dispatched. These are plain triggers with no bypass: no session
--- setting makes them stand aside, and they stay enabled in replica mode (ENABLE ALWAYS).
--- Corrections are new entries (reversal, reclassification).
+-- changes once: when it is dispatched, with its running balance. These are plain triggers
+-- with no bypass: no session setting makes them stand aside, and they stay enabled in
+-- replica mode (ENABLE ALWAYS). Corrections are new entries (reversal, reclassification).
 CREATE OR REPLACE FUNCTION accounting_refuse_change() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
@@ -50,9 +50,9 @@ DROP TRIGGER IF EXISTS accounting_balancechange_only_dispatch ON accounting_bala
 CREATE TRIGGER accounting_balancechange_only_dispatch
     BEFORE UPDATE ON accounting_balancechange
     FOR EACH ROW
-    WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.account_id IS DISTINCT FROM NEW.account_id
+    WHEN (OLD.dispatched_at IS NOT NULL
+          OR OLD.id IS DISTINCT FROM NEW.id OR OLD.account_id IS DISTINCT FROM NEW.account_id
           OR OLD.entry_id IS DISTINCT FROM NEW.entry_id OR OLD.amount IS DISTINCT FROM NEW.amount
-          OR OLD.balance_after IS DISTINCT FROM NEW.balance_after
           OR OLD.created_at IS DISTINCT FROM NEW.created_at)
-    EXECUTE FUNCTION accounting_refuse_change('a balance change can only be marked dispatched');
+    EXECUTE FUNCTION accounting_refuse_change('a balance change changes only when dispatched');
 ALTER TABLE accounting_balancechange ENABLE ALWAYS TRIGGER accounting_balancechange_only_dispatch;

@@ -1,9 +1,11 @@
--- version: 1
+-- version: 2
 -- For each statement that inserts journal lines, whoever sends it:
 -- 1. refuse lines beyond an entry's declared count, so nothing can be added to an entry
 --    committed earlier (the entry's own deferred check sees the complete entry at commit);
 -- 2. insert one balance delta per account touched, signed on the account's normal side;
--- 3. insert one balance-change log row per entry and liability account.
+-- 3. insert one balance-change log row per entry and liability account; its balance_after is
+--    set when the change is dispatched (accounting.services.balance_changes_dispatch), so
+--    nothing here reads pending deltas and a posting costs the same whatever the backlog.
 CREATE OR REPLACE FUNCTION accounting_lines_posted() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
@@ -29,15 +31,13 @@ BEGIN
       FROM new_lines l
       JOIN accounting_account a ON a.id = l.account_id
      GROUP BY l.account_id;
-    -- balance_after: the balance as this transaction sees it, this posting included.
-    INSERT INTO accounting_balancechange (account_id, entry_id, amount, balance_after, created_at)
-    SELECT c.account_id, c.entry_id, c.amount, accounting_account_balance(c.account_id), now()
-      FROM (SELECT l.account_id, l.entry_id,
-                   sum(accounting_normal_amount(a.type, l.side, l.amount)) AS amount
-              FROM new_lines l
-              JOIN accounting_account a ON a.id = l.account_id
-             WHERE a.type = {{ AccountType.LIABILITY }}
-             GROUP BY l.entry_id, l.account_id) c;
+    INSERT INTO accounting_balancechange (account_id, entry_id, amount, created_at)
+    SELECT l.account_id, l.entry_id, sum(accounting_normal_amount(a.type, l.side, l.amount)),
+           now()
+      FROM new_lines l
+      JOIN accounting_account a ON a.id = l.account_id
+     WHERE a.type = {{ AccountType.LIABILITY }}
+     GROUP BY l.entry_id, l.account_id;
     RETURN NULL;
 END;
 $$;

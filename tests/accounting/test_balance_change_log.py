@@ -16,12 +16,14 @@ def three_payments(client):
     for amount in ("100.00", "0.50", "20.00"):
         post_webhook(client, WebhookPayloadFactory(amount=Decimal(amount)))
         if amount == "0.50":
-            account_balances_fold()  # balance_after sees folded and pending amounts alike
+            account_balances_fold()  # folding changes nothing in the log
 
 
-def test_balance_after_is_the_running_balance(three_payments):
+def test_balance_after_is_the_running_balance_in_log_order(three_payments):
+    assert balance_changes_dispatch(limit=2, max_batches=1) == 2
+    assert balance_changes_dispatch() == 1  # the running balance carries across batches
+
     changes = BalanceChange.objects.order_by("id")
-
     assert [c.balance_after for c in changes] == [
         Decimal("100.00"),
         Decimal("100.50"),
@@ -29,10 +31,36 @@ def test_balance_after_is_the_running_balance(three_payments):
     ]
 
 
+def test_a_change_is_pending_without_balance_after_until_it_is_logged(three_payments):
+    assert set(BalanceChange.objects.values_list("balance_after", flat=True)) == {None}
+
+
+def test_posting_reads_no_pending_deltas(client):
+    """A booking's statements never touch the deltas table except to insert: its cost does
+    not grow with the backlog."""
+    from django.db import connection
+
+    # This transaction's own scans (the test runs in one transaction, the booking included).
+    scans = (
+        "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0), n_tup_ins"
+        " FROM pg_stat_xact_user_tables WHERE relname = 'accounting_balancedelta'"
+    )
+    OrganizationFactory(inn="1234567890")
+    with connection.cursor() as cursor:
+        cursor.execute(scans)
+        scanned_before, inserted_before = cursor.fetchone()
+        post_webhook(client, WebhookPayloadFactory())
+        cursor.execute(scans)
+        scanned_after, inserted_after = cursor.fetchone()
+
+    assert inserted_after - inserted_before == 2  # the booking did post its deltas
+    assert scanned_after == scanned_before
+
+
 def test_dispatch_logs_each_change_once_with_its_details(three_payments, caplog):
     first = BalanceChange.objects.order_by("id").first()
 
-    assert balance_changes_dispatch(limit=1) == 1  # the oldest first
+    assert balance_changes_dispatch(limit=1, max_batches=1) == 1  # the oldest first
     assert balance_changes_dispatch() == 2  # the rest
     assert balance_changes_dispatch() == 0  # each change is logged once
 
@@ -47,7 +75,7 @@ def test_dispatch_logs_each_change_once_with_its_details(three_payments, caplog)
 
 
 def test_sweep_respects_its_limit(three_payments):
-    assert balance_changes_dispatch(limit=2) == 2
+    assert balance_changes_dispatch(limit=2, max_batches=1) == 2
     assert BalanceChange.objects.filter(dispatched_at__isnull=True).count() == 1
 
 
