@@ -9,10 +9,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bench import ROOT, BenchError
 from bench.cpu import proc_stat
+from organizations.inn import inn_with_check_digit
 
 BENCH_DATABASE = "bank_webhook_bench"
 DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-WEIGHTS_10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 
 
 def database_urls() -> tuple[str, str]:
@@ -85,11 +85,6 @@ def django_setup(env: dict[str, str]) -> None:
     os.environ["DATABASE_URL"] = env["DATABASE_URL"]
     os.environ["DJANGO_SETTINGS_MODULE"] = env["DJANGO_SETTINGS_MODULE"]
     django.setup()
-
-
-def inn_with_check_digit(nine_digits: str) -> str:
-    check = sum(int(d) * w for d, w in zip(nine_digits, WEIGHTS_10, strict=True)) % 11 % 10
-    return f"{nine_digits}{check}"
 
 
 def inns(prefix: str, count: int) -> list[str]:

@@ -7,14 +7,18 @@ from django.db import connections
 
 @checks.register(checks.Tags.database)
 def database_role_check(app_configs=None, databases=None, **kwargs):
-    """Run by `manage.py check --database default` (bin/service prepare does): the service
-    must not connect as a superuser or as a role that may change the books."""
+    """Run by `manage.py check --database default` (bin/service prepare does, connected as
+    the application): the service must not connect as a superuser or as a role that may
+    change the books. Skipped for the owner's own connection when DATABASE_APP_ROLE names
+    another role (migrate runs the database checks too)."""
     if not databases or "default" not in databases:
         return []
     if settings.DEBUG or settings.DATABASE_ALLOW_SUPERUSER:
         return []
-    from common.roles import role_problems
+    from common.roles import connected_as_owner, role_problems
 
+    if connected_as_owner(connections["default"]):
+        return []  # migrating as the owner, for DATABASE_APP_ROLE: the owner may do anything
     return [
         checks.Error(
             f"DATABASE_URL: {problem}.",

@@ -84,6 +84,18 @@ def post_migrate_grant(sender, using="default", **kwargs) -> None:
     database_role_grant(role=settings.DATABASE_APP_ROLE, connection=connections[using])
 
 
+def connected_as_owner(connection=default_connection) -> bool:
+    """Whether `connection` is the owner migrating for another role (DATABASE_APP_ROLE)."""
+    from django.conf import settings
+
+    if not settings.DATABASE_APP_ROLE:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        (user,) = cursor.fetchone()
+    return user != settings.DATABASE_APP_ROLE
+
+
 def role_problems(connection=default_connection) -> list[str]:
     """What is wrong with the role `connection` is logged in as, for the application: a
     superuser, or an UPDATE, DELETE or TRUNCATE privilege that no app declares."""

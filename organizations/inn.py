@@ -28,3 +28,10 @@ def inn_checksum_valid(inn: str) -> bool:
     return _check_digit(inn, _WEIGHTS_12_FIRST) == int(inn[10]) and _check_digit(
         inn, _WEIGHTS_12_SECOND
     ) == int(inn[11])
+
+
+def inn_with_check_digit(first_nine: str) -> str:
+    """The 10-digit INN whose first nine digits are `first_nine`, with its check digit."""
+    if len(first_nine) != 9 or not first_nine.isdigit():
+        raise ValueError("need nine digits")
+    return first_nine + str(_check_digit(first_nine, _WEIGHTS_10))

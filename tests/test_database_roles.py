@@ -111,6 +111,7 @@ def test_role_problems_name_a_superuser_connection_and_none_for_the_application_
 
 def test_database_check_refuses_a_superuser_connection(settings):
     settings.DATABASE_ALLOW_SUPERUSER = False
+    settings.DATABASE_APP_ROLE = ""  # the service itself connected as the superuser
 
     with pytest.raises(SystemCheckError, match="common.E001"):
         call_command("check", databases=["default"])
@@ -157,3 +158,9 @@ def test_no_one_deletes_a_booked_delivery_nor_purges_with_a_short_retention(book
     with pytest.raises(DatabaseError, match="at least one day"), transaction.atomic():
         rejected_deliveries_purge(older_than_days=0)
     assert DeliveryPurge.objects.count() == 0
+
+
+def test_database_check_lets_the_owner_migrate_for_the_application_role(settings):
+    settings.DATABASE_ALLOW_SUPERUSER = False
+
+    call_command("check", databases=["default"])  # connected as the owner, not the app
