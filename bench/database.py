@@ -110,6 +110,7 @@ class PeriodicFold(threading.Thread):
         self.interval = interval
         self.folds = 0
         self.folded = 0
+        self.busy_s = 0.0
         self.error: Exception | None = None
         self._stop_event = threading.Event()
 
@@ -120,12 +121,23 @@ class PeriodicFold(threading.Thread):
 
         try:
             while not self._stop_event.wait(self.interval):
+                started = time.monotonic()
                 self.folded += account_balances_fold()
+                self.busy_s += time.monotonic() - started
                 self.folds += 1
         except Exception as exc:  # reported with the books
             self.error = exc
         finally:
             connection.close()
+
+    def summary(self, *, interval: float) -> dict:
+        return {
+            "interval_s": interval,
+            "folds": self.folds,
+            "folded": self.folded,
+            "busy_s": round(self.busy_s, 3),
+            "rate_per_s": self.folded / self.busy_s if self.busy_s else 0.0,
+        }
 
     def __enter__(self) -> "PeriodicFold":
         if self.interval > 0:
@@ -148,3 +160,19 @@ def scalars(sql: str, params=()) -> tuple:
 
 def scalar(sql: str, params=()):
     return scalars(sql, params)[0]
+
+
+APP_ROLE = "bank_webhook_app"
+
+
+def app_role_url(admin_url: str, bench_url: str) -> str:
+    """The bench database's URL for the application's role (created when missing), which
+    the server connects as, as in production; the benchmark itself works as the owner."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone():
+            conn.execute(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER')
+    parts = urlsplit(bench_url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{APP_ROLE}@{host}"))

@@ -1,7 +1,8 @@
 """Settings for the benchmark server: the service's own, plus the framework-floor view.
 
-wrk cannot sign requests: the webhook takes unsigned deliveries here, and balances are read
-without an API key. Both are the development switches of the service's settings.
+The benchmark signs its webhooks (bench/payloads.py; WEBHOOK_SECRETS is set by bench/run.py)
+and reads balances with an API key; the switches below only take effect when it is run with
+--unsigned, or for the scenarios that read without a key.
 """
 
 import os
@@ -19,4 +20,3 @@ from settings.settings import *  # noqa: E402, F403
 ROOT_URLCONF = "bench.urls"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-WEBHOOK_SECRETS = []

@@ -34,20 +34,24 @@ class Target:
     name: str
     url: str
     script: str
-    # The wrk script's arguments, given a number that differs for every wrk invocation.
-    script_args: Callable[[int], list[str]]
+    # The wrk script's arguments, given a number that differs for every wrk invocation and
+    # the seconds the invocation lasts.
+    script_args: Callable[[int, int], list[str]]
 
 
 def warm_up(args, target: Target) -> dict:
     if not args.warmup:
         return {"requests": 0, "non_2xx": 0, "socket_error_count": 0}
-    return wrk_run(args, target.url, target.script, args.warmup, target.script_args(_nonce()))
+    return wrk_run(
+        args, target.url, target.script, args.warmup, target.script_args(_nonce(), args.warmup)
+    )
 
 
 def measure(args, target: Target, seconds: int, pids: tuple[int, int | None]) -> dict:
     """The figures of one wrk run, with the CPU time spent meanwhile."""
+    script_args = target.script_args(_nonce(), seconds)
     before, started = cpu_snapshot(*pids), time.monotonic()
-    stats = wrk_run(args, target.url, target.script, seconds, target.script_args(_nonce()))
+    stats = wrk_run(args, target.url, target.script, seconds, script_args)
     after, wall = cpu_snapshot(*pids), time.monotonic() - started
     stats["cpu"] = cpu_per_request(before, after, stats["requests"], wall)
     return stats
