@@ -11,7 +11,9 @@ from tests.deploy.compose_files import (
     BRIEF_SERVICES,
     BUCKET_INIT,
     as_command_text,
+    load_compose,
     port_mappings,
+    variable_references,
 )
 
 
@@ -142,3 +144,25 @@ def test_bucket_is_created_idempotently_and_kept_private(compose):
     assert not re.search(r"anonymous set (public|download|upload)", script)
     assert "${AWS_STORAGE_BUCKET_NAME}" in script
     assert job["environment"]["AWS_STORAGE_BUCKET_NAME"] == "s3bucket"
+
+
+def test_published_host_ports_are_variables_with_the_brief_defaults(env_example):
+    defaults = {"6380": "6380", "6379": "6379", "9000": "9000", "9001": "9001", "8000": "8000",
+                "5555": "5555"}  # fmt: skip
+    raw = load_compose()
+    variables = {}
+    for name, service in raw["services"].items():
+        for port in service.get("ports", []):
+            published, target = str(port).rsplit(":", 1)
+            references = variable_references(published)
+            assert len(references) == 1, f"{name}: {port}: publish ${{NAME:-default}}"
+            (variable, operator), default = references[0], published.rsplit(":-", 1)[-1][:-1]
+            assert operator == ":-" and defaults[target] == default, f"{name}: {port}"
+            variables[variable] = default
+    assert len(variables) == len(defaults)
+    # .env_example sets each to the brief's port, so `cp .env_example .env` changes nothing.
+    assert {name: env_example[name] for name in variables} == variables
+    moved = load_compose({**env_example, **{name: "1" + port for name, port in variables.items()}})
+    assert {p for s in moved["services"].values() for _, p, _ in port_mappings(s)} == {
+        "1" + port for port in defaults
+    }

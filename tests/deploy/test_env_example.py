@@ -20,6 +20,11 @@ def test_env_example_ends_with_the_docker_section():
         "DJANGO_SUPERUSER_PASSWORD",
         "DJANGO_SUPERUSER_EMAIL",
         "FLOWER_BASIC_AUTH",
+        "APP_HOST_PORT",
+        "MINIO_API_HOST_PORT",
+        "MINIO_CONSOLE_HOST_PORT",
+        "REDIS_CACHE_HOST_PORT",
+        "REDIS_CELERY_HOST_PORT",
     ]
     for index, line in enumerate(section):
         if re.match(r"^#?\s*[A-Z_]+=", line) and not line.startswith("#"):
