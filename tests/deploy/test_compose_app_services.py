@@ -79,3 +79,15 @@ def test_backend_and_healthcheck_helper_use_the_health_endpoints(compose):
         if "/app/docker/healthcheck.py" in test:
             assert (ROOT / "docker" / "healthcheck.py").is_file()
             assert not excluded_from_context("docker/healthcheck.py")
+
+
+def test_services_sharing_the_backends_image_never_pull_it(compose):
+    # Without this, the first `up` asks a registry for bank-webhook-ledger:local and logs an
+    # error before the backend's build has made it.
+    services = compose["services"]
+    image = services[BACKEND]["image"]
+    for name in APP_SERVICES - {BACKEND}:
+        assert services[name]["image"] == image
+        assert services[name].get("pull_policy") == "never", name
+    assert services[BACKEND].get("pull_policy", "missing") in ("missing", "build")
+
