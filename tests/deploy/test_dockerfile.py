@@ -65,6 +65,15 @@ def test_final_stage_runs_the_service_as_a_non_root_user():
     assert "chown -R app:app /app/var" in instructions["RUN"]
 
 
+def test_final_stage_user_has_a_writable_home_of_its_own():
+    _, stages = dockerfile_stages()
+    useradd = next(a for k, a in stages[-1] if k == "RUN" and "useradd" in a)
+    assert "--create-home --home-dir /home/app" in useradd
+    # A fixed uid above the system range: --system would warn about it.
+    assert "--system" not in useradd
+    assert "--no-log-init" in useradd  # no sparse lastlog for a large uid (hadolint DL3046)
+
+
 def test_final_stage_environment():
     _, stages = dockerfile_stages()
     assert env_instruction_values(stages[-1]) == {
