@@ -91,3 +91,11 @@ def test_services_sharing_the_backends_image_never_pull_it(compose):
         assert services[name].get("pull_policy") == "never", name
     assert services[BACKEND].get("pull_policy", "missing") in ("missing", "build")
 
+
+def test_app_containers_log_json_in_the_accountants_time_zone(compose, env_example):
+    for name in APP_SERVICES:
+        environment = compose["services"][name]["environment"]
+        assert environment["LOG_FORMAT"] == "json"
+        assert environment["TZ"] == env_example["DJANGO_TIME_ZONE"], name
+    unset = {k: v for k, v in env_example.items() if k != "DJANGO_TIME_ZONE"}
+    assert load_compose(unset)["services"][BACKEND]["environment"]["TZ"] == "Europe/Moscow"
