@@ -92,8 +92,8 @@ def variable_references(text: str) -> list[tuple[str, str | None]]:
     return references
 
 
-def load_compose(variables: dict[str, str] | None = None) -> dict:
-    text = COMPOSE_FILE.read_text()
+def load_compose(variables: dict[str, str] | None = None, path: Path = COMPOSE_FILE) -> dict:
+    text = path.read_text()
     if variables is not None:
         text = interpolate(text, variables)
     return yaml.safe_load(text)
@@ -244,3 +244,45 @@ def render_compose(tmp_path: Path, env_text: str) -> subprocess.CompletedProcess
          "config", "--format", "json"],
         capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=120,
     )  # fmt: skip
+
+
+def dockerfile_base_images(path: Path, build_args: dict[str, str] | None = None) -> list[str]:
+    """The images a Dockerfile's stages start FROM (ARGs resolved, earlier stages skipped)."""
+    arguments, stages, images = {}, set(), []
+    for keyword, rest in dockerfile_instructions(path.read_text()):
+        if keyword == "ARG" and not images and not stages:
+            name, _, default = rest.partition("=")
+            arguments[name] = default
+        elif keyword == "FROM":
+            words = [word for word in rest.split() if not word.startswith("--platform")]
+            image = interpolate(words[0], {**arguments, **(build_args or {})})
+            if len(words) >= 3 and words[1].upper() == "AS":
+                stages.add(words[2])
+            if image not in stages and image != "scratch" and image not in images:
+                images.append(image)
+    return images
+
+
+def referenced_images(
+    path: Path = COMPOSE_FILE, variables: dict[str, str] | None = None
+) -> list[str]:
+    """Every image the stack needs from a registry: the services' images, except those a
+    `build:` of the stack produces, and the bases of the Dockerfiles it builds."""
+    variables = read_env_file(ENV_EXAMPLE) if variables is None else variables
+    compose = load_compose(variables, path)
+    services = compose["services"].values()
+    built = {service["image"] for service in services if "build" in service and "image" in service}
+    images = []
+    for service in services:
+        if "build" in service:
+            build = service["build"]
+            build = {"context": build} if isinstance(build, str) else build
+            context = path.parent / build.get("context", ".")
+            dockerfile = context / build.get("dockerfile", "Dockerfile")
+            args = build.get("args", {})
+            if isinstance(args, list):
+                args = dict(arg.partition("=")[::2] for arg in args)
+            images += dockerfile_base_images(dockerfile, args)
+        elif service.get("image") and service["image"] not in built:
+            images.append(service["image"])
+    return sorted(set(images))
