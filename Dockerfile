@@ -30,8 +30,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     SERVICE_VAR_DIR=/app/var \
     DJANGO_STATIC_ROOT=/app/var/static
 
-RUN groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
+# A fixed uid above the system range (not --system, which warns about it). The user has a home
+# of its own, writable: gunicorn keeps its control socket (gunicornc) in $HOME/.gunicorn.
+RUN groupadd --gid 10001 app \
+    && useradd --uid 10001 --gid app --no-log-init --create-home --home-dir /home/app \
         --shell /usr/sbin/nologin app
 
 WORKDIR /app
