@@ -12,3 +12,9 @@ class LockNamespace(IntEnum):
     INN = 1
     # Per webhook operation_id: deliveries of one operation are booked one at a time.
     OPERATION = 2
+    # Per payment document (payer INN, document number, document day, amount): the webhook
+    # booking of a new operation and the booking of a bank-statement line take it, so a
+    # payment known from both sources is booked once.
+    DOCUMENT = 3
+    # Per bank-statement file (its SHA-256): concurrent imports of one file store it once.
+    STATEMENT_FILE = 4
