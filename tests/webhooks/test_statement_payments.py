@@ -21,7 +21,9 @@ BRIEF_KEY = DocumentKey("1234567890", "PAY-328", date(2024, 4, 28), Decimal("145
 
 
 def _book(key=BRIEF_KEY, claimed=(), user=None):
-    return statement_payment_book(key=key, claimed=claimed, reason="statement line 1", created_by=user)
+    return statement_payment_book(
+        key=key, claimed=claimed, reason="statement line 1", created_by=user
+    )
 
 
 def test_statement_payment_is_booked_like_a_webhook_payment_without_operation_id():
@@ -36,8 +38,11 @@ def test_statement_payment_is_booked_like_a_webhook_payment_without_operation_id
         PaymentSource.STATEMENT, None, ""
     )  # fmt: skip
     assert payment.amount.amount == Decimal("145000.00")
-    lines = {(l.account.code, l.side, l.amount.amount) for l in payment.entry.lines.all()}
-    assert lines == {("51", "D", Decimal("145000.00")), ("62.1234567890", "C", Decimal("145000.00"))}
+    lines = {(ln.account.code, ln.side, ln.amount.amount) for ln in payment.entry.lines.all()}
+    assert lines == {
+        ("51", "D", Decimal("145000.00")),
+        ("62.1234567890", "C", Decimal("145000.00")),
+    }
     assert (payment.entry.kind, payment.entry.created_by, payment.entry.reason) == (
         EntryKind.PAYMENT, user, "statement line 1"
     )  # fmt: skip
@@ -49,7 +54,10 @@ def test_statement_payment_of_an_unknown_inn_goes_to_unidentified_receipts():
 
     assert booking.result == "unidentified"
     entry = JournalEntry.objects.get(pk=booking.entry_id)
-    assert {(l.account.code, l.side) for l in entry.lines.all()} == {("51", "D"), ("76.UNID", "C")}
+    assert {(ln.account.code, ln.side) for ln in entry.lines.all()} == {
+        ("51", "D"),
+        ("76.UNID", "C"),
+    }
     assert entry.party == "1234567890"
 
 
@@ -130,13 +138,21 @@ def test_a_missing_operation_id_can_be_set_once_and_then_never_changed():
     )
 
     with pytest.raises(DatabaseError, match="only a missing operation_id may be set, once"):
-        _sql("UPDATE webhooks_payment SET operation_id = gen_random_uuid() WHERE id = %s", [payment_id])
+        _sql(
+            "UPDATE webhooks_payment SET operation_id = gen_random_uuid() WHERE id = %s",
+            [payment_id],
+        )
     assert Payment.objects.get(pk=payment_id).payload_hash == "h"
 
 
 @pytest.mark.parametrize(
     "assignment",
-    ["amount = amount + 1", "payer_inn = '7707083893'", "document_number = 'X'", "source = 'webhook'"],
+    [
+        "amount = amount + 1",
+        "payer_inn = '7707083893'",
+        "document_number = 'X'",
+        "source = 'webhook'",
+    ],
 )
 def test_setting_the_operation_id_cannot_change_anything_else(assignment):
     payment_id = _book().payment_id
