@@ -41,12 +41,10 @@ _SESSION_KEY = "bankstatements.upload"
 
 
 def line_status_badge(line: StatementLine):
-    label = line.get_status_display()
+    label, colour = line.get_status_display(), _STATUS_COLOURS.get(line.status, "#000")
     if line.booked:
-        label += ", booked"
-    return format_html(
-        '<strong style="color:{}">{}</strong>', _STATUS_COLOURS.get(line.status, "#000"), label
-    )
+        label, colour = label + ", booked", "#0969da"
+    return format_html('<strong style="color:{}">{}</strong>', colour, label)
 
 
 def _booking_messages(request, summary) -> None:
