@@ -216,10 +216,13 @@ class DayReport:
         return self.statement is not None
 
 
-def bank_statement_days_get(*, first: date, last: date) -> list[DayReport]:
-    """For each day of [first, last]: the statement that counts for it (None when none does),
-    counts and sums per status of its lines of that day, the lines that are not matched, the
-    webhook-only payments, and the totals of the statement's sections that cover the day."""
+def bank_statement_days_get(
+    *, first: date, last: date, uncovered: bool = True
+) -> list[DayReport]:
+    """For each day of [first, last] (only the covered ones unless `uncovered`): the
+    statement that counts for it (None when none does), counts and sums per status of its
+    lines of that day, the lines that are not matched, the webhook-only payments, and the
+    totals of the statement's sections that cover the day."""
     covering = statements_covering(first=first, last=last)
     statements = BankStatement.objects.in_bulk(set(covering.values()))
     lines_by_day: dict[date, list[StatementLine]] = defaultdict(list)
@@ -235,7 +238,7 @@ def bank_statement_days_get(*, first: date, last: date) -> list[DayReport]:
     for payment in webhook_only_payments(days=list(covering)):
         webhook_only[_local_day(payment.received_at)].append(payment)
     reports = []
-    for day in _days(first, last):
+    for day in _days(first, last) if uncovered else sorted(covering):
         statement = statements.get(covering.get(day))
         report = DayReport(day, statement, {name: StatusFigures() for name in FIGURE_NAMES})
         if statement is not None:

@@ -23,15 +23,23 @@ from reconciliation.selectors import (
 logger = logging.getLogger(__name__)
 
 
+UNCOVERED_DAYS_LISTED = 31
+
+
 def _bank_statement_section(start: datetime, end: datetime) -> tuple[list[dict], list[dict]]:
-    """Per day of the period: whether a bank statement covers it, counts and sums per
+    """Per day of the period (of a period longer than a month, per covered day): whether a
+    bank statement covers it, counts and sums per
     status, the lines not matched, the webhook-only payments and the totals; and the
     discrepancies of covered days (unbooked statement-only lines, webhook-only payments,
     totals that differ from the lines)."""
     first = timezone.localtime(start).date()
     last = timezone.localtime(end - timedelta(microseconds=1)).date()
     days, unbooked, webhook_only, mismatches = [], [], [], []
-    for report in bank_statement_days_get(first=first, last=last):
+    # A day or a month lists its uncovered days too; a longer period only the covered ones.
+    listed = bank_statement_days_get(
+        first=first, last=last, uncovered=(last - first).days < UNCOVERED_DAYS_LISTED
+    )
+    for report in listed:
         day = report.day.isoformat()
         statement = report.statement
         days.append(

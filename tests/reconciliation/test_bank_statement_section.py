@@ -114,3 +114,14 @@ def test_totals_that_differ_from_the_lines_are_a_discrepancy(client):
     assert _checks(report) == {
         "bank_statement_totals_mismatch": [[TODAY.isoformat(), str(statement.pk), "100.00", "1.00"]]
     }
+
+
+def test_a_long_period_lists_only_its_covered_days():
+    import_statement(statement_bytes([], start=TODAY))
+
+    report = reconciliation_report_create(
+        period_start=local_midnight(TODAY - timedelta(days=400)),
+        period_end=local_midnight(TODAY + timedelta(days=1)),
+    )
+
+    assert [day["day"] for day in report.figures["bank_statement"]] == [TODAY.isoformat()]
