@@ -13,6 +13,7 @@ from bankstatements.selectors import statement_summary_get
 from bankstatements.services import statement_lines_book
 from tests.bankstatements.files import OTHER_ACCOUNT, Doc, statement_bytes
 from tests.bankstatements.helpers import import_statement, webhook_for
+from tests.reconciliation.test_reports import s3_endpoint, s3_storage  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +159,16 @@ def test_statement_overlapping_part_of_an_earlier_one_counts_only_for_its_days()
     assert newer.statement.version == 2
     assert statement_summary_get(statement=older).current_days == [yesterday]
     assert statement_summary_get(statement=newer.statement).current_days == [TODAY]
+
+
+def test_statement_file_is_kept_in_s3(s3_storage):  # noqa: F811  (the fixture)
+    from tests.reconciliation.test_reports import BUCKET
+
+    raw = statement_bytes(DOCS, start=TODAY)
+
+    statement = import_statement(raw).statement
+
+    keys = {o["Key"] for o in s3_storage.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert keys == {f"reports/{statement.file.name}"}
+    assert statement.file.name.endswith(f"{statement.sha256}.txt")
+    assert BankStatement.objects.get().file.open("rb").read() == raw
