@@ -16,6 +16,12 @@ class LockNamespace(IntEnum):
     ENTRY = 3
     # The balance-change log: one dispatch at a time keeps each running balance in order.
     BALANCE_LOG = 4
+    # Per payment document (payer INN, document number, document day, amount): the webhook
+    # booking of a new operation and the booking of a bank-statement line take it, so a
+    # payment known from both sources is booked once.
+    DOCUMENT = 5
+    # Per bank-statement file (its SHA-256): concurrent imports of one file store it once.
+    STATEMENT_FILE = 6
 
 
 def advisory_xact_lock(namespace: LockNamespace, key: str | int) -> None:

@@ -1,13 +1,15 @@
 """The reconciliation report: proof, for a period, that the books are right."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.utils import timezone
 
 from accounting.selectors import suspense_credit_of, suspense_receipts_unallocated
+from bankstatements.selectors import FIGURE_NAMES, bank_statement_days_get
 from common.dates import yesterday_bounds
 from common.exports import Sheet, csv_bytes, xlsx_bytes
 from reconciliation.models import ReconciliationReport, ReportStatus
@@ -19,6 +21,85 @@ from reconciliation.selectors import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+UNCOVERED_DAYS_LISTED = 31
+
+
+def _bank_statement_section(start: datetime, end: datetime) -> tuple[list[dict], list[dict]]:
+    """Per day of the period (of a period longer than a month, per covered day): whether a
+    bank statement covers it, counts and sums per
+    status, the lines not matched, the webhook-only payments and the totals; and the
+    discrepancies of covered days (unbooked statement-only lines, webhook-only payments,
+    totals that differ from the lines)."""
+    first = timezone.localtime(start).date()
+    last = timezone.localtime(end - timedelta(microseconds=1)).date()
+    days, unbooked, webhook_only, mismatches = [], [], [], []
+    # A day or a month lists its uncovered days too; a longer period only the covered ones.
+    listed = bank_statement_days_get(
+        first=first, last=last, uncovered=(last - first).days < UNCOVERED_DAYS_LISTED
+    )
+    for report in listed:
+        day = report.day.isoformat()
+        statement = report.statement
+        days.append(
+            {
+                "day": day,
+                "covered": report.covered,
+                "statement": statement.pk if statement else None,
+                "version": statement.version if statement else None,
+                "figures": {
+                    name: {"count": f.count, "total": str(f.total)}
+                    for name, f in report.figures.items()
+                },
+                "unmatched_lines": [
+                    {
+                        "line": line.pk, "statement": line.statement_id,
+                        "position": line.position, "number": line.number,
+                        "document_date": line.document_date.isoformat(),
+                        "payer_inn": line.payer_inn, "amount": str(line.amount),
+                        "status": line.status, "booked": line.booked,
+                    }
+                    for line in report.unmatched
+                ],
+                "webhook_only": [
+                    {
+                        "payment": p.pk, "operation_id": str(p.operation_id),
+                        "document_number": p.document_number, "payer_inn": p.payer_inn,
+                        "amount": str(p.amount.amount), "received_at": p.received_at.isoformat(),
+                    }
+                    for p in report.webhook_only
+                ],
+                "totals": [
+                    {"start": c.start.isoformat(), "end": c.end.isoformat(),
+                     "stated": str(c.stated), "lines": str(c.lines), "ok": c.ok}
+                    for c in report.totals
+                ],
+            }
+        )  # fmt: skip
+        unbooked += [
+            [day, line.statement_id, line.position, line.number, line.payer_inn, line.amount]
+            for line in report.unmatched
+            if line.status == "statement_only" and not line.booked
+        ]
+        webhook_only += [
+            [day, p.pk, p.operation_id, p.payer_inn, p.amount.amount] for p in report.webhook_only
+        ]
+        mismatches += [
+            [day, statement.pk, check.stated, check.lines]
+            for check in report.totals
+            if not check.ok
+        ]
+    discrepancies = [
+        {"check": check, "rows": [list(map(str, row)) for row in rows]}
+        for check, rows in (
+            ("bank_statement_unbooked_lines", unbooked),
+            ("bank_statement_webhook_only", webhook_only),
+            ("bank_statement_totals_mismatch", mismatches),
+        )
+        if rows
+    ]
+    return days, discrepancies
 
 
 def _collect(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
@@ -33,6 +114,8 @@ def _collect(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
         discrepancies.append(
             {"check": "period_trial_balance_not_zero", "rows": [[str(total_closing)]]}
         )
+    bank_statement, statement_discrepancies = _bank_statement_section(start, end)
+    discrepancies += statement_discrepancies
     clearing_total, payments_total = clearing_and_payments_totals()
     period_clearing, period_payments = clearing_and_payments_totals(start=start, end=end)
 
@@ -66,6 +149,7 @@ def _collect(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
         },
         "unidentified_receipts": unidentified,
         "conflicting_deliveries": conflicts,
+        "bank_statement": bank_statement,
     }
     return figures, discrepancies
 
@@ -99,6 +183,15 @@ def _csv(report: ReconciliationReport) -> bytes:
           for i in figures["unidentified_receipts"]),
         *(["conflict", i["operation_id"], i["delivery"], i["received_at"]]
           for i in figures["conflicting_deliveries"]),
+        *(["bank_statement", d["day"], "covered" if d["covered"] else "not covered",
+           d["statement"] or "", name, d["figures"][name]["count"], d["figures"][name]["total"]]
+          for d in figures.get("bank_statement", []) for name in FIGURE_NAMES),
+        *(["statement_line", d["day"], line["status"] + (" booked" if line["booked"] else ""),
+           line["statement"], line["number"], line["payer_inn"], line["amount"]]
+          for d in figures.get("bank_statement", []) for line in d["unmatched_lines"]),
+        *(["webhook_only", d["day"], p["operation_id"], p["payment"], p["document_number"],
+           p["payer_inn"], p["amount"]]
+          for d in figures.get("bank_statement", []) for p in d["webhook_only"]),
     ]  # fmt: skip
     headers = ["section", "key", "value_1", "value_2", "value_3", "value_4", "value_5"]
     return csv_bytes(Sheet("report", headers, rows))
@@ -141,6 +234,26 @@ def _xlsx(report: ReconciliationReport) -> bytes:
                 ["Operation", "Delivery", "Received at", "Body"],
                 ([i["operation_id"], i["delivery"], i["received_at"], i["body"]]
                  for i in figures["conflicting_deliveries"]),
+            ),
+            Sheet(
+                "Bank statement",
+                ["Day", "Covered", "Statement", "Version", "Status", "Count", "Sum"],
+                ([d["day"], d["covered"], d["statement"], d["version"], name,
+                  d["figures"][name]["count"], Decimal(d["figures"][name]["total"])]
+                 for d in figures.get("bank_statement", []) for name in FIGURE_NAMES),
+            ),
+            Sheet(
+                "Statement follow-up",
+                ["Day", "Kind", "Statement / payment", "Document", "INN", "Amount", "Status"],
+                [
+                    *([d["day"], "statement line", line["statement"], line["number"],
+                       line["payer_inn"], Decimal(line["amount"]),
+                       line["status"] + (" booked" if line["booked"] else "")]
+                      for d in figures.get("bank_statement", []) for line in d["unmatched_lines"]),
+                    *([d["day"], "webhook only", p["payment"], p["document_number"],
+                       p["payer_inn"], Decimal(p["amount"]), p["operation_id"]]
+                      for d in figures.get("bank_statement", []) for p in d["webhook_only"]),
+                ],
             ),
         ]
     )  # fmt: skip

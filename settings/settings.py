@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "accounting",
     "organizations",
     "webhooks",
+    "bankstatements",
     "reconciliation",
 ]
 
@@ -194,6 +195,12 @@ BANK_IMITATION_WEBHOOK_URL = env.str(
 BANK_IMITATION_MAX_ATTEMPTS = env.int("BANK_IMITATION_MAX_ATTEMPTS", default=5)
 BANK_IMITATION_BACKOFF_SECONDS = env.float("BANK_IMITATION_BACKOFF_SECONDS", default=0.5)
 BANK_IMITATION_TIMEOUT = env.float("BANK_IMITATION_TIMEOUT", default=10.0)
+
+# Bank statements (1CClientBankExchange): the service's own account, 20 digits; statements of
+# any other account are refused. With auto-booking, lines no webhook told of are booked at
+# import.
+BANK_ACCOUNT_NUMBER = env.str("BANK_ACCOUNT_NUMBER", default="40702810900000000001")
+BANK_STATEMENT_AUTO_BOOK = env.bool("BANK_STATEMENT_AUTO_BOOK", default=False)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["common.api.DecimalJSONRenderer"],

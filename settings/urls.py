@@ -8,6 +8,7 @@ from webhooks.urls import page_urlpatterns as webhooks_pages
 api_v1 = [
     path("", include("webhooks.urls")),
     path("", include("organizations.urls")),
+    path("", include("bankstatements.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -7,6 +7,8 @@ Full-page screenshots of the main pages go to var/screenshots/.
 
 import importlib
 import re
+import uuid
+from datetime import datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 import simplejson
 from django.contrib.auth.models import Group, Permission, User
 from django.db import connection
+from django.utils import timezone
 
 from accounting.models import EntryKind, JournalEntry
 from organizations.services import organization_create
@@ -77,11 +80,17 @@ def _accountant_group() -> Group:
     Transactional tests truncate every table, so the group may have to be made again.
     """
     migration = importlib.import_module("reconciliation.migrations.0003_accountant_group")
+    statements = importlib.import_module(
+        "reconciliation.migrations.0004_accountant_bank_statements"
+    )
     group, _ = Group.objects.get_or_create(name=migration.GROUP)
     group.permissions.set(
         [
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            for app_label, codename in migration.accountant_permissions()
+            for app_label, codename in [
+                *migration.accountant_permissions(),
+                *statements.PERMISSIONS,
+            ]
         ]
     )
     return group
@@ -227,4 +236,93 @@ def test_accountant_reverses_a_payment_in_the_browser(admin_server):
     )
     assert reversal.created_by.username == "accountant"
     for name in ("journal.png", "entry.png", "statement.png", "trial-balance.png"):
+        assert (SCREENSHOTS / name).stat().st_size > 10_000
+
+
+def _login(page, expect) -> None:
+    page.goto("/admin/login/")
+    page.fill("#id_username", "accountant")
+    page.fill("#id_password", PASSWORD)
+    page.click('input[type="submit"]')
+    expect(page.locator("#user-tools")).to_contain_text("accountant")
+
+
+def test_accountant_imports_a_bank_statement_and_books_what_webhooks_missed(
+    admin_server, tmp_path
+):
+    from tests.bankstatements.files import Doc, statement_bytes
+
+    today = timezone.localdate()
+    noon = timezone.make_aware(datetime.combine(today, time(12))).isoformat()
+    organization_create(inn=INN, name="Romashka LLC")
+    webhooks = [("PAY-201", Decimal("1500.00")), ("PAY-202", Decimal("250.50")),
+                ("PAY-299", Decimal("75.00"))]  # fmt: skip
+    for number, amount in webhooks:
+        body = dumps({"operation_id": str(uuid.uuid4()), "amount": amount, "payer_inn": INN,
+                      "document_number": number, "document_date": noon})  # fmt: skip
+        assert http_request(admin_server + WEBHOOK_URL, body)[0] == 200
+    docs = [
+        Doc("PAY-201", today, Decimal("1500.00"), payer_inn=INN),
+        Doc("PAY-202", today, Decimal("250.50"), payer_inn=INN),
+        # The bank received these; no webhook told the service.
+        Doc("PAY-203", today, Decimal("99.99"), payer_inn=INN),
+        Doc("PAY-204", today, Decimal("42.00"), payer_inn=UNKNOWN_INN, payer_name="ИП Петров"),
+        Doc("118", today, Decimal("300.00"), incoming=False),
+    ]
+    path = tmp_path / "kl_to_1c.txt"
+    path.write_bytes(statement_bytes(docs, start=today))
+    user = User.objects.create_user("accountant", password=PASSWORD, is_staff=True)
+    user.groups.add(_accountant_group())
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    expect = sync_api.expect
+
+    # No ORM below until the browser is closed: Playwright runs an event loop in this thread.
+    with sync_api.sync_playwright() as playwright:
+        browser = _launch(playwright)
+        try:
+            context = browser.new_context(
+                base_url=admin_server, viewport={"width": 1280, "height": 800}
+            )
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            _login(page, expect)
+
+            page.goto("/admin/bankstatements/bankstatement/")
+            page.get_by_role("link", name="Import statement…").click()
+            page.set_input_files("#id_file", str(path))
+            page.get_by_role("button", name="Preview").click()
+            expect(page.locator("#preview-message")).to_contain_text(
+                "2 matched, 2 statement only, 0 ambiguous, 1 outgoing"
+            )
+            expect(page.locator("#statement-lines tbody tr")).to_have_count(len(docs))
+            _shot(page, "bank-statement-preview.png")
+            page.get_by_role("button", name="Import this statement").click()
+
+            expect(page.locator(".messagelist .success")).to_contain_text("Imported.")
+            expect(page.locator("#statement-status")).to_have_text("Open items")
+            page.get_by_role("button", name="Book all 2 statement-only lines").click()
+            expect(page.locator(".messagelist .success")).to_contain_text(
+                "Booked 2 statement-only line(s) as payments."
+            )
+            rows = page.locator("#statement-lines tbody tr")
+            expect(rows.filter(has_text="PAY-203").locator(".status")).to_have_text(
+                "Statement only, booked"
+            )
+            expect(rows.filter(has_text="PAY-201").locator(".status")).to_have_text("Matched")
+            # The webhook of PAY-299 is on no statement line: listed for follow-up.
+            expect(page.locator("#webhook-only tbody tr")).to_have_count(1)
+            expect(page.locator("#webhook-only")).to_contain_text("PAY-299")
+            _shot(page, "bank-statement.png")
+
+            rows.filter(has_text="PAY-203").locator(".payment a").click()
+            expect(page.locator(".field-source .readonly")).to_have_text("Bank statement")
+            context.close()
+        finally:
+            browser.close()
+
+    status, _, body = http_request(f"{admin_server}/api/v1/organizations/{INN}/balance/")
+    assert body == b'{"inn":"7707083893","balance":1925.49}'
+    booked = Payment.objects.get(document_number="PAY-203")
+    assert (booked.source, booked.entry.created_by.username) == ("statement", "accountant")
+    for name in ("bank-statement.png", "bank-statement-preview.png"):
         assert (SCREENSHOTS / name).stat().st_size > 10_000

@@ -13,6 +13,8 @@ def test_schema_validates_without_warnings(tmp_path):
     schema = yaml.safe_load(out.read_text())
     assert "/api/v1/webhook/bank/" in schema["paths"]
     assert "/api/v1/organizations/{inn}/balance/" in schema["paths"]
+    statements = schema["paths"]["/api/v1/bank-statements/"]["post"]
+    assert "multipart/form-data" in statements["requestBody"]["content"]
 
 
 def test_schema_has_examples_for_both_endpoints(client):

@@ -6,14 +6,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ["common", "accounting", "organizations", "webhooks", "reconciliation"]
+APPS = ["common", "accounting", "organizations", "webhooks", "bankstatements", "reconciliation"]
 # What each app may import from the project (settings only through django.conf).
 ALLOWED = {
     "common": set(),
     "accounting": {"common"},
     "organizations": {"common", "accounting"},
     "webhooks": {"common", "accounting", "organizations"},
-    "reconciliation": {"common", "accounting", "organizations", "webhooks"},
+    "bankstatements": {"common", "accounting", "organizations", "webhooks"},
+    "reconciliation": {"common", "accounting", "organizations", "webhooks", "bankstatements"},
 }
 
 

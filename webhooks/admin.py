@@ -17,8 +17,9 @@ _RESULT_COLOURS = {
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["operation_id", "amount", "payer_inn", "document_number", "document_date",
-                    "received_at", "entry_link"]  # fmt: skip
+    list_display = ["operation_id", "source", "amount", "payer_inn", "document_number",
+                    "document_date", "received_at", "entry_link"]  # fmt: skip
+    list_filter = ["source"]
     search_fields = ["operation_id", "payer_inn", "document_number"]
     date_hierarchy = "received_at"
     list_select_related = ["entry"]
@@ -100,7 +101,7 @@ class PaymentJournalEntryAdmin(JournalEntryAdmin):
             return "-"
         return format_html(
             "{} — {} from INN {}, document {} of {}",
-            admin_link(payment, str(payment.operation_id)),
+            admin_link(payment, str(payment.operation_id or "booked from the bank statement")),
             payment.amount,
             payment.payer_inn,
             payment.document_number,

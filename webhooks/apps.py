@@ -7,7 +7,7 @@ class WebhooksConfig(AppConfig):
     # What the application's database role may do (common/roles.py): payments and
     # deliveries are insert-only; rejected deliveries leave only through the purge function.
     table_privileges = {
-        "payment": "SELECT, INSERT",
+        "payment": "SELECT, INSERT, UPDATE (operation_id, payload_hash)",
         "delivery": "SELECT, INSERT",
         "deliverypurge": "SELECT",
     }

@@ -1,7 +1,10 @@
 """Webhook intake: every delivery is recorded; each operation_id becomes one Payment.
 
 Payments and deliveries are append-only (`webhooks/sql/append_only.sql`); the booking itself
-is `webhooks_receive_payment` in `webhooks/sql/receive_payment.sql`.
+is `webhooks_receive_payment` in `webhooks/sql/receive_payment.sql`. A payment the bank's
+statement shows but no webhook announced is booked from the statement
+(`webhooks/sql/book_statement_payment.sql`) with no operation_id; the webhook that arrives
+for it later gives it its operation_id, the one change a payment row allows.
 """
 
 from django.conf import settings
@@ -9,10 +12,26 @@ from django.db import models
 from djmoney.models.fields import MoneyField
 
 
-class Payment(models.Model):
-    """An incoming bank payment, booked exactly once (operation_id is unique)."""
+class PaymentSource(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    STATEMENT = "statement", "Bank statement"
 
-    operation_id = models.UUIDField(unique=True)
+
+class Payment(models.Model):
+    """An incoming bank payment, booked exactly once (operation_id is unique).
+
+    The same payment is recognised across sources by its document key: payer INN,
+    document number, document day (in the service's time zone) and amount.
+    """
+
+    # NULL only for a payment booked from the bank statement whose webhook has not arrived.
+    operation_id = models.UUIDField(unique=True, null=True, blank=True)
+    source = models.CharField(
+        max_length=16,
+        choices=PaymentSource.choices,
+        default=PaymentSource.WEBHOOK,
+        db_default=PaymentSource.WEBHOOK,
+    )
     amount = MoneyField(max_digits=18, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
     payer_inn = models.CharField("payer INN", max_length=12)
     document_number = models.CharField(max_length=128)
@@ -26,20 +45,38 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["payer_inn"], name="payment_payer_inn")]
+        indexes = [
+            models.Index(fields=["payer_inn"], name="payment_payer_inn"),
+            # The webhook booking looks here for a statement-booked payment of its document.
+            models.Index(
+                fields=["payer_inn", "document_number"],
+                condition=models.Q(operation_id__isnull=True),
+                name="payment_awaiting_webhook",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="payment_amount_positive"
             ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=PaymentSource.values), name="payment_source_valid"
+            ),
+            # Only a statement-booked payment may wait for its operation_id.
+            models.CheckConstraint(
+                condition=models.Q(operation_id__isnull=False)
+                | models.Q(source=PaymentSource.STATEMENT),
+                name="payment_operation_id_unless_from_statement",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.document_number} {self.amount} from {self.payer_inn}"
+        return f"{self.document_number} {self.amount} from {self.payer_inn or 'unknown INN'}"
 
 
 class DeliveryResult(models.TextChoices):
     BOOKED = "booked", "Booked to the organization"
     UNIDENTIFIED = "unidentified", "Booked to unidentified receipts"
+    # Also a first delivery for a payment already booked from the bank statement.
     DUPLICATE = "duplicate", "Exact repeat, nothing booked"
     CONFLICT = "conflict", "Repeat with different content, nothing booked"
     REJECTED = "rejected", "Rejected"

@@ -184,7 +184,8 @@ def test_report_files_are_stored_in_s3_and_read_back(some_business, period, s3_s
     assert "unidentified," in csv_text and "7707083893,5.55" in csv_text
     book = load_workbook(io.BytesIO(stored.xlsx_file.open("rb").read()))
     assert book.sheetnames == [
-        "Summary", "Trial balance", "Discrepancies", "Unidentified receipts", "Conflicting repeats"
+        "Summary", "Trial balance", "Discrepancies", "Unidentified receipts", "Conflicting repeats",
+        "Bank statement", "Statement follow-up",
     ]  # fmt: skip
     rows = list(book["Trial balance"].iter_rows(values_only=True))
     assert rows[1][:4] == ("51", "Bank clearing", "asset", "RUB")

@@ -8,12 +8,13 @@ from common.sql import SqlFolder
 def _names():
     from accounting.sql import SQL as ACCOUNTING_SQL
     from common.locks import LockNamespace
-    from webhooks.models import DeliveryResult
+    from webhooks.models import DeliveryResult, PaymentSource
 
     return {
         **ACCOUNTING_SQL.names(),
         "DeliveryResult": DeliveryResult,
         "LockNamespace": LockNamespace,
+        "PaymentSource": PaymentSource,
     }
 
 

@@ -1,0 +1,13 @@
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from bankstatements.services import statements_rematch
+
+_TRANSIENT = (OperationalError, InterfaceError)
+
+
+@shared_task(autoretry_for=_TRANSIENT, retry_backoff=True, max_retries=5)
+def statements_rematch_task(statement_ids: list[int]) -> int:
+    """Match again the open lines of these statements (missing ones are skipped); returns
+    how many lines changed."""
+    return statements_rematch(statement_ids=statement_ids)

@@ -1,0 +1,47 @@
+"""Reads of payments."""
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from common.dates import day_bounds
+from webhooks.models import Payment, PaymentSource
+from webhooks.services import DocumentKey
+
+
+def payments_of_document_keys(*, keys: Iterable[DocumentKey]) -> dict[DocumentKey, list[Payment]]:
+    """{key: the payments with that document key, oldest first} for every key given (keys
+    without a payment map to []). One query."""
+    keys = set(keys)
+    found: dict[DocumentKey, list[Payment]] = {key: [] for key in keys}
+    if not keys:
+        return found
+    days = sorted(key.document_day for key in keys)
+    start, end = day_bounds(days[0], days[-1])
+    candidates = Payment.objects.filter(
+        payer_inn__in={key.payer_inn for key in keys},
+        document_number__in={key.document_number for key in keys},
+        document_date__gte=start,
+        document_date__lt=end,
+    ).order_by("id")
+    for payment in candidates:
+        key = payment_document_key(payment)
+        if key in found:
+            found[key].append(payment)
+    return found
+
+
+def payment_document_key(payment: Payment) -> DocumentKey:
+    return DocumentKey.of(
+        payer_inn=payment.payer_inn,
+        document_number=payment.document_number,
+        document_date=payment.document_date,
+        amount=payment.amount.amount,
+    )
+
+
+def payments_from_webhooks_received(*, start, end) -> QuerySet:
+    """Payments booked by a webhook (not from the statement) that arrived in [start, end)."""
+    return Payment.objects.filter(
+        source=PaymentSource.WEBHOOK, received_at__gte=start, received_at__lt=end
+    )
