@@ -1,10 +1,15 @@
--- version: 1
+-- version: 2
 -- Each new journal entry is checked at commit (a deferred constraint trigger), in one
 -- query: it has exactly its declared number of lines, each line's currency is its account's,
 -- and per currency the debits equal the credits. An entry that fails any of these cannot
 -- commit, whatever inserted it.
+--
+-- No plan of this function may scan a growing table sequentially, whatever the planner's
+-- statistics say (a fresh deployment, or tables past a statistics cliff before autovacuum's
+-- next ANALYZE): every table it reads has the index the lookup needs.
 CREATE OR REPLACE FUNCTION accounting_entry_check() RETURNS trigger
 LANGUAGE plpgsql
+SET enable_seqscan = off
 AS $$
 DECLARE
     declared integer;

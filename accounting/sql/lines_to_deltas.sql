@@ -1,4 +1,4 @@
--- version: 2
+-- version: 3
 -- For each statement that inserts journal lines, whoever sends it:
 -- 1. refuse lines beyond an entry's declared count, so nothing can be added to an entry
 --    committed earlier (the entry's own deferred check sees the complete entry at commit);
@@ -6,8 +6,13 @@
 -- 3. insert one balance-change log row per entry and liability account; its balance_after is
 --    set when the change is dispatched (accounting.services.balance_changes_dispatch), so
 --    nothing here reads pending deltas and a posting costs the same whatever the backlog.
+--
+-- No plan of this function may scan a growing table sequentially, whatever the planner's
+-- statistics say (a fresh deployment, or tables past a statistics cliff before autovacuum's
+-- next ANALYZE): every table it reads has the index the lookup needs.
 CREATE OR REPLACE FUNCTION accounting_lines_posted() RETURNS trigger
 LANGUAGE plpgsql
+SET enable_seqscan = off
 AS $$
 DECLARE
     over_entry bigint;

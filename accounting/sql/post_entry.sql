@@ -1,8 +1,12 @@
--- version: 1
+-- version: 2
 -- accounting_post_entry: write a journal entry and its lines in one server-side call.
 -- The lines' statement trigger (lines_to_deltas.sql) adds the balance deltas and the
 -- balance-change rows; the entry's deferred trigger (entry_checks.sql) re-checks the entry
 -- at commit. Arrays are one element per line.
+--
+-- No plan of this function may scan a growing table sequentially, whatever the planner's
+-- statistics say (a fresh deployment, or tables past a statistics cliff before autovacuum's
+-- next ANALYZE): every table it reads has the index the lookup needs.
 CREATE OR REPLACE FUNCTION accounting_post_entry(
     p_kind text,
     p_memo text,
@@ -18,6 +22,7 @@ CREATE OR REPLACE FUNCTION accounting_post_entry(
     p_created_by integer DEFAULT NULL
 ) RETURNS bigint
 LANGUAGE plpgsql
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_entry bigint;

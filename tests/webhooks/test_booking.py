@@ -155,3 +155,37 @@ def test_delivery_records_raw_body_and_chosen_headers(client):
     assert delivery.headers["X-Request-Id"] == "req-1"
     assert delivery.result == DeliveryResult.UNIDENTIFIED
     assert delivery.http_status == 200
+
+
+def test_a_booking_scans_no_table_sequentially_whatever_the_statistics(client):
+    """The tables of this test database were never analyzed: the write path's plans must
+    still reach every row through an index, so its cost does not grow with the tables."""
+    from django.db import connection
+
+    from tests.factories import OrganizationFactory, WebhookPayloadFactory
+
+    OrganizationFactory(inn="1234567890")
+    for _ in range(30):  # past PL/pgSQL's switch to cached generic plans
+        post_webhook(client, WebhookPayloadFactory())
+    scans = (
+        "SELECT relname, seq_scan FROM pg_stat_xact_user_tables"
+        " WHERE relname LIKE 'accounting_%' OR relname LIKE 'webhooks_%'"
+        " OR relname LIKE 'organizations_%'"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(scans)
+        before = dict(cursor.fetchall())
+        booked = post_webhook(client, WebhookPayloadFactory())
+        repeat = post_webhook(client, {**BRIEF_PAYLOAD})
+        again = post_webhook(client, {**BRIEF_PAYLOAD})
+        cursor.execute(scans)
+        after = dict(cursor.fetchall())
+
+    assert [r.json()["result"] for r in (booked, repeat, again)] == [
+        "booked",
+        "booked",
+        "duplicate",
+    ]
+    assert {table: after[table] - before.get(table, 0) for table in after} == dict.fromkeys(
+        after, 0
+    )

@@ -1,4 +1,4 @@
--- version: 1
+-- version: 2
 -- webhooks_book_statement_payment: book a payment that the bank's statement shows and no
 -- webhook announced, unless it is booked already. Runs in the caller's transaction.
 --
@@ -12,6 +12,10 @@
 -- accounting_post_entry, with the acting user and the reason on the entry; the Payment has
 -- source 'statement', no operation_id yet and an empty payload hash, both filled in by its
 -- webhook if one arrives.
+--
+-- No plan of this function may scan a growing table sequentially, whatever the planner's
+-- statistics say (a fresh deployment, or tables past a statistics cliff before autovacuum's
+-- next ANALYZE): every table it reads has the index the lookup needs.
 CREATE OR REPLACE FUNCTION webhooks_book_statement_payment(
     p_amount numeric,
     p_currency text,
@@ -24,6 +28,7 @@ CREATE OR REPLACE FUNCTION webhooks_book_statement_payment(
     p_created_by integer
 ) RETURNS TABLE (o_result text, o_payment_id bigint, o_entry_id bigint)
 LANGUAGE plpgsql
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_payment bigint;

@@ -1,4 +1,4 @@
--- version: 3
+-- version: 4
 -- webhooks_receive_payment: one delivery of the bank webhook, recorded and (when new)
 -- booked in one call, so in one transaction and one round trip.
 --
@@ -14,6 +14,10 @@
 -- creation of that organization, which takes the same lock exclusively
 -- (organizations/locks.py). Every delivery is recorded. Locks are taken in the order
 -- operation, document, INN, as everywhere else.
+--
+-- No plan of this function may scan a growing table sequentially, whatever the planner's
+-- statistics say (a fresh deployment, or tables past a statistics cliff before autovacuum's
+-- next ANALYZE): every table it reads has the index the lookup needs.
 DROP FUNCTION IF EXISTS webhooks_receive_payment(uuid, numeric, text, text, text, timestamptz, text, text, jsonb, inet);
 CREATE OR REPLACE FUNCTION webhooks_receive_payment(
     p_operation_id uuid,
@@ -29,6 +33,7 @@ CREATE OR REPLACE FUNCTION webhooks_receive_payment(
     p_time_zone text
 ) RETURNS TABLE (o_result text, o_payment_id bigint, o_entry_id bigint, o_delivery_id bigint)
 LANGUAGE plpgsql
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_payment bigint;
