@@ -11,14 +11,17 @@ logger = logging.getLogger(__name__)
 def payment_booked_receiver(sender, *, payment_id: int, key, **kwargs) -> None:
     """Queue the matching of the statements with an open line of the payment's document key.
 
-    Runs after the webhook's booking commits, in the request: one indexed query, and a
-    publish only in the rare case that a statement already shows the payment. A broker
-    that cannot be reached loses nothing: the next import or "Match again" in the admin
-    matches the line.
+    Runs after the webhook's booking commits, in the request. For a document day with no
+    open statement line (open_line_days, refreshed every two seconds) it does nothing; else
+    one indexed query, and a publish only when a statement shows the payment. A broker that
+    cannot be reached loses nothing: the periodic rematch, the next import or "Match again"
+    in the admin matches the line.
     """
-    from bankstatements.services import statements_with_open_lines_of
+    from bankstatements.services import open_line_days, statements_with_open_lines_of
     from bankstatements.tasks import statements_rematch_task
 
+    if key.document_day not in open_line_days():
+        return
     statement_ids = statements_with_open_lines_of(key=key)
     if not statement_ids:
         return

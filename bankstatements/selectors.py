@@ -216,9 +216,7 @@ class DayReport:
         return self.statement is not None
 
 
-def bank_statement_days_get(
-    *, first: date, last: date, uncovered: bool = True
-) -> list[DayReport]:
+def bank_statement_days_get(*, first: date, last: date, uncovered: bool = True) -> list[DayReport]:
     """For each day of [first, last] (only the covered ones unless `uncovered`): the
     statement that counts for it (None when none does), counts and sums per status of its
     lines of that day, the lines that are not matched, the webhook-only payments, and the

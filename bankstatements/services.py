@@ -6,9 +6,12 @@ One service per entry point's work; the admin upload, `manage.py import_bank_sta
 
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import psycopg
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -261,6 +264,13 @@ def _already_imported(statement: BankStatement, dry_run: bool) -> ImportResult:
     return ImportResult(statement, False, dry_run, message, _counts(statement))
 
 
+def open_line_days_forget() -> None:
+    """Make this process read the days with open lines again at its next webhook."""
+    global _open_days
+    with _open_days_lock:
+        _open_days = (0.0, frozenset())
+
+
 def statement_lines_match(*, statement: BankStatement) -> int:
     """Match the incoming lines of `statement` that have no payment yet; return how many
     lines changed status.
@@ -272,6 +282,7 @@ def statement_lines_match(*, statement: BankStatement) -> int:
     Lines already matched or booked never change. One transaction; the lines are locked
     (FOR UPDATE), so a concurrent match or booking of the same statement waits.
     """
+    transaction.on_commit(open_line_days_forget)
     with transaction.atomic():
         lines = list(
             StatementLine.objects.select_for_update()
@@ -308,20 +319,63 @@ def statement_lines_match(*, statement: BankStatement) -> int:
     return len(changed)
 
 
-def statements_with_open_lines_of(*, key) -> list[int]:
-    """Ids of the statements with an unmatched, unbooked line of this document key."""
-    return list(
-        StatementLine.objects.filter(
-            payment__isnull=True,
-            status__in=[LineStatus.STATEMENT_ONLY, LineStatus.AMBIGUOUS],
-            payer_inn=key.payer_inn,
-            number=key.document_number,
-            document_date=key.document_day,
-            amount=key.amount,
+_OPEN_LINES_SQL = """
+SELECT DISTINCT statement_id FROM bankstatements_statementline
+ WHERE payment_id IS NULL AND status = ANY(%s)
+   AND payer_inn = %s AND number = %s AND document_date = %s AND amount = %s
+"""
+
+
+_OPEN_DAYS_SQL = """
+SELECT DISTINCT document_date FROM bankstatements_statementline
+ WHERE payment_id IS NULL AND status = ANY(%s)
+"""
+# How long a process trusts its list of days with open lines (see open_line_days).
+OPEN_DAYS_TTL_SECONDS = 2.0
+_open_days: tuple[float, frozenset] = (0.0, frozenset())
+_open_days_lock = threading.Lock()
+
+
+def open_line_days() -> frozenset:
+    """The document days that have an unmatched, unbooked statement line, as this process
+    last read them (at most OPEN_DAYS_TTL_SECONDS ago): most webhooks are for a day without
+    one, and then their booking pays no query for the statements. A line opened since is
+    matched by the next import, "Match again", or the periodic rematch."""
+    global _open_days
+    now = time.monotonic()
+    with _open_days_lock:
+        read_at, days = _open_days
+        if now - read_at < OPEN_DAYS_TTL_SECONDS:
+            return days
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _OPEN_DAYS_SQL, [[LineStatus.STATEMENT_ONLY.value, LineStatus.AMBIGUOUS.value]]
         )
-        .values_list("statement_id", flat=True)
-        .distinct()
-    )
+        days = frozenset(row[0] for row in cursor.fetchall())
+    with _open_days_lock:
+        _open_days = (now, days)
+    return days
+
+
+def statements_with_open_lines_of(*, key) -> list[int]:
+    """Ids of the statements with an unmatched, unbooked line of this document key.
+
+    On every webhook booking's path: one prepared, indexed statement (the ORM would cost
+    more than the booking's own call)."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            _OPEN_LINES_SQL,
+            [
+                [LineStatus.STATEMENT_ONLY.value, LineStatus.AMBIGUOUS.value],
+                key.payer_inn,
+                key.document_number,
+                key.document_day,
+                key.amount,
+            ],
+            prepare=True,
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 @dataclass
@@ -411,6 +465,19 @@ def statement_lines_bookable(*, statement: BankStatement | None = None):
     """The unbooked statement-only lines (of `statement`, or of all statements)."""
     lines = StatementLine.objects.filter(status=LineStatus.STATEMENT_ONLY, payment__isnull=True)
     return lines.filter(statement=statement) if statement is not None else lines
+
+
+def statements_rematch_open() -> int:
+    """Match again every statement that has open lines: the periodic sweep for webhooks whose
+    booking did not trigger a rematch."""
+    statement_ids = (
+        StatementLine.objects.filter(
+            payment__isnull=True, status__in=[LineStatus.STATEMENT_ONLY, LineStatus.AMBIGUOUS]
+        )
+        .values_list("statement_id", flat=True)
+        .distinct()
+    )
+    return statements_rematch(statement_ids=list(statement_ids))
 
 
 def statements_rematch(*, statement_ids: Iterable[int]) -> int:

@@ -333,6 +333,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS,
         "options": {"expires": BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS * 2},
     },
+    "rematch-open-statement-lines": {
+        "task": "bankstatements.tasks.statements_rematch_open_task",
+        "schedule": env.float("BANK_STATEMENT_REMATCH_INTERVAL_SECONDS", default=60.0),
+        "options": {"expires": 120},
+    },
     "purge-rejected-deliveries": {
         "task": "webhooks.tasks.rejected_deliveries_purge_task",
         "schedule": _crontab(REJECTED_DELIVERY_PURGE_SCHEDULE),

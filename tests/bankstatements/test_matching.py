@@ -191,3 +191,23 @@ def test_day_report_counts_and_sums_per_status(client):
     assert figures["outgoing"] == (1, Decimal("4.00"))
     assert [line.number for line in today_report.unmatched] == ["2"]
     assert all(check.ok for check in today_report.totals)
+
+
+def test_a_webhook_whose_booking_missed_the_rematch_is_matched_by_the_periodic_sweep(
+    client, monkeypatch
+):
+    from bankstatements import services
+    from bankstatements.services import statements_rematch_open
+
+    statement = import_statement(
+        statement_bytes([Doc("328", TODAY, Decimal("145000.00"))], start=TODAY)
+    ).statement
+    # This process last read the open days before the import, and still trusts that read.
+    monkeypatch.setattr(services, "_open_days", (services.time.monotonic(), frozenset()))
+    _, answer = webhook_for(client, number="328", day=TODAY, amount=Decimal("145000.00"))
+    assert statement.lines.get().status == LineStatus.STATEMENT_ONLY
+
+    assert statements_rematch_open() == 1
+
+    line = statement.lines.get()
+    assert (line.status, line.payment_id) == (LineStatus.MATCHED, answer["payment_id"])
