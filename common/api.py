@@ -10,7 +10,6 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 DATABASE_RETRY_AFTER_SECONDS = 5
 
@@ -99,4 +98,7 @@ def exception_handler(exc, context):
             status=503,
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
+    # Imported here: rest_framework.views reads the renderer setting, which names this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     return drf_exception_handler(exc, context)
