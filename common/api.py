@@ -7,6 +7,7 @@ import simplejson
 from django.db import InterfaceError, OperationalError
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -68,6 +69,16 @@ class DecimalJSONRenderer(JSONRenderer):
         return simplejson.dumps(
             data, use_decimal=True, ensure_ascii=False, separators=(",", ":"), default=str
         ).encode()
+
+
+class FirstRenderer(BaseContentNegotiation):
+    """Content negotiation for views with one renderer: that one, whatever Accept says."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 def amount_for_json(value: Decimal) -> Decimal:

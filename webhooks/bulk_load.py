@@ -169,8 +169,10 @@ def ledger_bulk_load(
                      "payer_inn": inn, "document_number": incoming.document_number,
                      "document_date": incoming.document_date.isoformat()}
                 )  # fmt: skip
-                result = DeliveryResult.UNIDENTIFIED if credit == suspense.pk else (
-                    DeliveryResult.BOOKED
+                result = (
+                    DeliveryResult.UNIDENTIFIED
+                    if credit == suspense.pk
+                    else (DeliveryResult.BOOKED)
                 )
                 deliveries.append(
                     (posted, result.value, 200, incoming.operation_id, payment_ids[n], body, "{}")
@@ -239,4 +241,3 @@ def _mark_changes_logged(batch: int = 100_000) -> None:
             (count,) = cursor.fetchone()
         if count < batch:
             return
-

@@ -53,9 +53,7 @@ class IncomingPayment:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-_RECEIVE_SQL = (
-    "SELECT * FROM webhooks_receive_payment(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-)
+_RECEIVE_SQL = "SELECT * FROM webhooks_receive_payment(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from common.api import JSONBodyError, json_loads_decimal
+from common.api import DecimalJSONRenderer, FirstRenderer, JSONBodyError, json_loads_decimal
 from common.network import address_in, client_address
 from common.observability import operation_id_var
 from webhooks.exceptions import PaymentUnbookable, SignatureError
-from webhooks.serializers import (
-    BankWebhookInputSerializer,
-    BankWebhookOutputSerializer,
-    WebhookErrorSerializer,
-)
+from webhooks.payload import REQUEST_SCHEMA, PayloadInvalid, payment_fields_parse
+from webhooks.serializers import BankWebhookOutputSerializer, WebhookErrorSerializer
 from webhooks.services import (
     IncomingPayment,
     bank_payment_receive,
@@ -90,7 +87,19 @@ def _is_json(content_type: str) -> bool:
 
 
 class BankWebhookView(APIView):
-    """The bank's payment webhook. The bank retries anything but 2xx."""
+    """The bank's payment webhook. The bank retries anything but 2xx.
+
+    It reads its body itself (size, signature, then JSON), so DRF's parsers, authentication,
+    permissions, throttles and content negotiation are not used: the response is always
+    JSON.
+    """
+
+    parser_classes = []
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+    renderer_classes = [DecimalJSONRenderer]
+    content_negotiation_class = FirstRenderer
 
     @extend_schema(
         operation_id="bank_webhook_receive",
@@ -109,7 +118,7 @@ class BankWebhookView(APIView):
             "`<id>.<timestamp>.<body>`). Timestamps must be within 5 minutes of the "
             "service's clock."
         ),
-        request=BankWebhookInputSerializer,
+        request={"application/json": REQUEST_SCHEMA},
         parameters=[
             OpenApiParameter(name, str, OpenApiParameter.HEADER, required=False)
             for name in SIGNATURE_HEADERS
@@ -232,15 +241,16 @@ class BankWebhookView(APIView):
             data = json_loads_decimal(body)
         except JSONBodyError as exc:
             return reject(400, {"body": [str(exc)]})
-        serializer = BankWebhookInputSerializer(data=data)
-        if not serializer.is_valid():
-            return reject(400, serializer.errors, _operation_id_of(data))
+        try:
+            fields = payment_fields_parse(data)
+        except PayloadInvalid as exc:
+            return reject(400, exc.errors, _operation_id_of(data))
 
-        operation_id = serializer.validated_data["operation_id"]
+        operation_id = fields["operation_id"]
         operation_id_var.set(str(operation_id))
         try:
             receipt = bank_payment_receive(
-                payment=IncomingPayment(**serializer.validated_data),
+                payment=IncomingPayment(**fields),
                 raw_body=text_for_storage(body),
                 headers=headers,
                 remote_addr=remote_addr,

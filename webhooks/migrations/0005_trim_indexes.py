@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounting', '0005_trim_indexes'),
-        ('webhooks', '0004_receive_payment_without_change_ids'),
+        ("accounting", "0005_trim_indexes"),
+        ("webhooks", "0004_receive_payment_without_change_ids"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='payment',
-            name='payer_inn',
-            field=models.CharField(max_length=12, verbose_name='payer INN'),
+            model_name="payment",
+            name="payer_inn",
+            field=models.CharField(max_length=12, verbose_name="payer INN"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['payer_inn'], name='payment_payer_inn'),
+            model_name="payment",
+            index=models.Index(fields=["payer_inn"], name="payment_payer_inn"),
         ),
     ]

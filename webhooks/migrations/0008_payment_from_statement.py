@@ -14,7 +14,6 @@ RECEIVE_PAYMENT_V3_SIGNATURE = (
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("accounting", "0008_balance_after_at_dispatch"),
         ("webhooks", "0007_rejected_delivery_retention"),
@@ -22,26 +21,43 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
-            model_name='payment',
-            name='source',
-            field=models.CharField(choices=[('webhook', 'Webhook'), ('statement', 'Bank statement')], db_default='webhook', default='webhook', max_length=16),
+            model_name="payment",
+            name="source",
+            field=models.CharField(
+                choices=[("webhook", "Webhook"), ("statement", "Bank statement")],
+                db_default="webhook",
+                default="webhook",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='operation_id',
+            model_name="payment",
+            name="operation_id",
             field=models.UUIDField(blank=True, null=True, unique=True),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(condition=models.Q(('operation_id__isnull', True)), fields=['payer_inn', 'document_number'], name='payment_awaiting_webhook'),
+            model_name="payment",
+            index=models.Index(
+                condition=models.Q(("operation_id__isnull", True)),
+                fields=["payer_inn", "document_number"],
+                name="payment_awaiting_webhook",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('source__in', ['webhook', 'statement'])), name='payment_source_valid'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source__in", ["webhook", "statement"])),
+                name="payment_source_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('operation_id__isnull', False), ('source', 'statement'), _connector='OR'), name='payment_operation_id_unless_from_statement'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("operation_id__isnull", False), ("source", "statement"), _connector="OR"
+                ),
+                name="payment_operation_id_unless_from_statement",
+            ),
         ),
         SQL.install(
             "document_key",
