@@ -10,6 +10,9 @@ on its AppConfig:
   SELECT, INSERT, UPDATE and DELETE;
 - `function_privileges`: functions revoked from PUBLIC that the role may execute.
 
+The role may also read `django_migrations`, as commands that check for unapplied migrations
+(createsuperuser) do.
+
 Every grant is re-applied from scratch (REVOKE ALL first), so a privilege removed from a
 declaration is removed from the database. TRUNCATE is never granted.
 """
@@ -18,6 +21,7 @@ import logging
 
 from django.apps import apps
 from django.db import connection as default_connection
+from django.db.migrations.recorder import MigrationRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +71,10 @@ def database_role_grant(*, role: str, connection=default_connection) -> None:
         cursor.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted}")
         for table, privileges in sorted(declared_table_privileges().items()):
             cursor.execute(f"GRANT {privileges} ON {_quote(connection, table)} TO {quoted}")
+        # Which migrations are applied (no app's model): management commands that check for
+        # unapplied migrations first, createsuperuser among them, read it.
+        migrations = MigrationRecorder.Migration._meta.db_table
+        cursor.execute(f"GRANT SELECT ON {_quote(connection, migrations)} TO {quoted}")
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
         for signature in declared_function_privileges():
             cursor.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {quoted}")

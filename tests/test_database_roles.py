@@ -1,6 +1,9 @@
 """Least privilege in PostgreSQL: the role the service connects as cannot change the books,
 whatever SQL it sends; rejected deliveries leave only through the audited purge."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import psycopg
@@ -13,7 +16,7 @@ from django.utils import timezone
 
 from common.roles import role_problems
 from tests.factories import OrganizationFactory, WebhookPayloadFactory
-from tests.servers import database_url_of
+from tests.servers import ROOT, database_url_of
 from tests.webhooks.helpers import BRIEF_PAYLOAD, post_webhook
 from webhooks.models import Delivery, DeliveryPurge, DeliveryResult
 from webhooks.services import rejected_deliveries_purge
@@ -101,6 +104,34 @@ def test_the_application_role_cannot_commit_an_unbalanced_entry(booked):
                 "SELECT accounting_post_entry('manual', 'raw', '', '', %s, %s, %s, %s)",
                 [[clearing, organization], ["D", "C"], ["10.00", "9.99"], ["RUB", "RUB"]],
             )
+
+
+def test_the_application_role_creates_the_superuser_and_only_reads_the_migrations(booked):
+    """createsuperuser checks for unapplied migrations first, as `bin/service prepare` runs it
+    (and the README's `manage.py createsuperuser`), connected as the application's role."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "createsuperuser", "--noinput"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url_of(connection.settings_dict),
+            "DJANGO_SUPERUSER_USERNAME": "operator",
+            "DJANGO_SUPERUSER_PASSWORD": "a-long-password-of-the-operator",
+            "DJANGO_SUPERUSER_EMAIL": "operator@example.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    from django.contrib.auth import get_user_model
+
+    assert get_user_model().objects.get(username="operator").is_superuser
+    with _as_app_role() as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute("DELETE FROM django_migrations")
+        assert conn.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 0
 
 
 def test_role_problems_name_a_superuser_connection_and_none_for_the_application_role(booked):

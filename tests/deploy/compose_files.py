@@ -36,7 +36,13 @@ BRIEF_SERVICES = {
 }
 BUCKET_INIT = "minio-init"
 BACKEND = "backend-django-main-app-service"
+# The one-shot job that migrates as the database's owner: the only app container with the
+# owner's credentials.
+PREPARE = "backend-prepare"
+ONE_SHOTS = {BUCKET_INIT, PREPARE}
+# The service's long-running processes, and every container of the app's image.
 APP_SERVICES = {BACKEND, "celery-worker", "celery-beat", "flower"}
+APP_IMAGE_SERVICES = APP_SERVICES | {PREPARE}
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}, ${NAME:+x},
 # $NAME; `$$` is a literal dollar sign. Defaults are taken to hold no nested ${...}.

@@ -1,12 +1,12 @@
 """The brief's compose stack, started from a copy of this project for the smoke test.
 
 `Stack` copies the project (without local state) into a directory of its own, writes `.env`
-from `.env_example` with fresh test secrets and free host ports, and runs Docker Compose v2
-there under a project name of its own, so a developer's `.env`, stack and volumes are never
-touched. Every command and every wait has a time limit.
+from `.env_example` with fresh secrets for its placeholders, the settings of a local try-out
+over plain HTTP (SMOKE_SETTINGS) and free host ports, and runs Docker Compose v2 there under a
+project name of its own, so a developer's `.env`, stack and volumes are never touched. Every
+command and every wait has a time limit.
 """
 
-import base64
 import http.cookiejar
 import json
 import re
@@ -22,14 +22,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.deploy.compose_files import ENV_EXAMPLE, ROOT, load_compose, variable_references
+from tests.deploy.compose_files import (
+    ENV_EXAMPLE,
+    ROOT,
+    load_compose,
+    load_script,
+    variable_references,
+)
 
 PROJECT = "bank-webhook-ledger-smoke"
 # Left out of the copy: local state, and what no container uses.
 NOT_COPIED = {".git", ".venv", "venv", "var", ".env", "__pycache__", ".pytest_cache",
               ".ruff_cache", ".mypy_cache", "node_modules", "htmlcov"}  # fmt: skip
-# .env_example's values that must never reach a real deployment.
-PLACEHOLDER = re.compile(r"change-me|local-only", re.IGNORECASE)
+# A placeholder of .env_example, as the entrypoint refuses it: "CHANGE-ME-owner-password".
+PLACEHOLDER = re.compile(
+    re.escape(load_script(ROOT / "bin" / "service", "bin_service").PLACEHOLDER) + r"[A-Za-z0-9._-]*"
+)
+# What the README says a try-out on this machine over plain http://localhost needs, and the
+# bank imitation (off by default), which the smoke test uses.
+SMOKE_SETTINGS = {"DJANGO_SECURE_SSL_REDIRECT": "false", "BANK_IMITATION_ENABLED": "true"}
 HTTP_TIMEOUT_SECONDS = 15
 # (step, seconds) of every Stack in this test run, shown in pytest's summary (conftest.py).
 TIMINGS: list[tuple[str, float]] = []
@@ -52,36 +63,54 @@ def host_port_variables() -> list[str]:
 
 
 def smoke_env_text(ports: dict[str, int]) -> tuple[str, dict[str, str]]:
-    """.env_example with every placeholder secret, WEBHOOK_SECRET and the host ports replaced."""
+    """.env_example with each placeholder replaced by a fresh secret (the same placeholder by
+    the same secret: the app's password in DATABASE_URL and POSTGRES_APP_PASSWORD), and
+    SMOKE_SETTINGS and the host ports set."""
+    fresh: dict[str, str] = {}
+
+    def secret(match: re.Match) -> str:
+        # Letters, digits, '-' and '_': fit for URLs unescaped, as .env_example asks.
+        return fresh.setdefault(match.group(0), secrets.token_urlsafe(40))
+
     values, lines = {}, []
     for line in ENV_EXAMPLE.read_text().splitlines():
         name, separator, value = line.partition("=")
         if separator and not line.startswith("#"):
-            if PLACEHOLDER.search(value) or name == "WEBHOOK_SECRET":
-                value = f"test-{secrets.token_urlsafe(24)}"
-            if name in ports:
-                value = str(ports[name])
+            value = PLACEHOLDER.sub(secret, value)
+            value = str(ports.get(name, SMOKE_SETTINGS.get(name, value)))
             values[name] = value
             line = f"{name}={value}"
         lines.append(line)
-    missing = sorted(set(ports) - set(values))
-    assert not missing, f"host port variables not in .env_example: {missing}"
+    missing = sorted((set(ports) | set(SMOKE_SETTINGS)) - set(values))
+    assert not missing, f"variables not in .env_example: {missing}"
+    assert fresh, "no placeholder in .env_example"
     return "\n".join(lines) + "\n", values
+
+
+class LoopbackCookiePolicy(http.cookiejar.DefaultCookiePolicy):
+    """Browsers treat http://localhost as a secure context and send it Secure cookies (the
+    service's session and CSRF cookies are Secure by default); so does this client, for
+    loopback addresses only."""
+
+    def return_ok_secure(self, cookie, request):
+        host = urllib.parse.urlsplit(request.full_url).hostname
+        return host in ("127.0.0.1", "localhost", "::1") or super().return_ok_secure(
+            cookie, request
+        )
 
 
 @dataclass
 class Http:
-    """A small HTTP client with cookies, basic auth and time limits; only for 127.0.0.1."""
+    """A small HTTP client with cookies and time limits; only for 127.0.0.1."""
 
     base: str
-    cookies: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
+    cookies: http.cookiejar.CookieJar = field(
+        default_factory=lambda: http.cookiejar.CookieJar(LoopbackCookiePolicy())
+    )
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers=None, auth=None):
+    def request(self, method: str, path: str, body: bytes | None = None, headers=None):
         """(status, headers, body) of one request; HTTP errors are answers, not exceptions."""
         headers = dict(headers or {})
-        if auth:
-            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
         request = urllib.request.Request(
             self.base + path, data=body, headers=headers, method=method
         )
@@ -95,10 +124,10 @@ class Http:
     def get(self, path: str, **kwargs):
         return self.request("GET", path, **kwargs)
 
-    def post_json(self, path: str, payload, headers=None, auth=None):
+    def post_json(self, path: str, payload, headers=None):
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         headers = {"Content-Type": "application/json", **(headers or {})}
-        return self.request("POST", path, body=body, headers=headers, auth=auth)
+        return self.request("POST", path, body=body, headers=headers)
 
     def post_form(self, path: str, fields: dict[str, str]):
         body = urllib.parse.urlencode(fields).encode()
@@ -114,12 +143,24 @@ class StackError(AssertionError):
 
 
 class Stack:
-    def __init__(self, directory: Path, compose: list[str]):
+    """The project in `directory`, with .env from smoke_env_text(), or `env_text` as given."""
+
+    def __init__(
+        self,
+        directory: Path,
+        compose: list[str],
+        project: str = PROJECT,
+        env_text: str | None = None,
+    ):
         self.directory = directory / "project"
         self.home = directory / "home"
         self.compose_command = compose
+        self.project = project
         self.ports = {name: free_port() for name in host_port_variables()}
-        self.env_text, self.env = smoke_env_text(self.ports)
+        if env_text is None:
+            self.env_text, self.env = smoke_env_text(self.ports)
+        else:
+            self.env_text, self.env = env_text, {}
         self.timings = TIMINGS
 
     # --- the project copy and Docker Compose ------------------------------------------------
@@ -139,7 +180,7 @@ class Stack:
                        "HOME": str(self.home)}  # fmt: skip
         try:
             result = subprocess.run(
-                [*self.compose_command, "--project-name", PROJECT, "--project-directory",
+                [*self.compose_command, "--project-name", self.project, "--project-directory",
                  str(self.directory), *args],
                 cwd=self.directory, env=environment, capture_output=True, text=True,
                 timeout=timeout,
@@ -189,7 +230,19 @@ class Stack:
 
     def up(self, timeout: float) -> None:
         with self.timed("up -d --build"):
-            self.compose("up", "-d", "--build", timeout=timeout)
+            try:
+                self.compose("up", "-d", "--build", timeout=timeout)
+            except StackError as error:
+                raise StackError(f"{error}\n{self.failures()}") from None
+
+    def failures(self) -> str:
+        """The logs of the services that exited with an error or are unhealthy."""
+        failed = [
+            s["Service"]
+            for s in self.services()
+            if (s["State"] == "exited" and s.get("ExitCode")) or s.get("Health") == "unhealthy"
+        ]
+        return "\n".join(f"--- {name}:\n{self.logs(name)[-6000:]}" for name in sorted(failed))
 
     def restart(self, *services: str, timeout: float) -> None:
         with self.timed(f"restart {' '.join(services)}"):

@@ -5,8 +5,10 @@
 import re
 
 from tests.deploy.compose_files import (
+    APP_IMAGE_SERVICES,
     APP_SERVICES,
     BACKEND,
+    PREPARE,
     ROOT,
     as_command_text,
     excluded_from_context,
@@ -18,9 +20,9 @@ from tests.deploy.compose_files import (
 
 def test_app_services_share_one_image_built_from_this_repository(compose):
     services = compose["services"]
-    images = {services[name]["image"] for name in APP_SERVICES}
+    images = {services[name]["image"] for name in APP_IMAGE_SERVICES}
     assert len(images) == 1
-    builders = [name for name in APP_SERVICES if "build" in services[name]]
+    builders = [name for name in APP_IMAGE_SERVICES if "build" in services[name]]
     assert builders == [BACKEND]
     assert services[BACKEND]["build"]["context"] == "."
     assert services[BACKEND]["build"]["dockerfile"] == "Dockerfile"
@@ -30,12 +32,12 @@ def test_app_services_run_the_entrypoint_commands_that_dev_py_uses(compose):
     service_script = load_script(ROOT / "bin" / "service", "bin_service")
     services = compose["services"]
     assert {"prepare", "web", "worker", "beat", "flower"} <= set(service_script.COMMANDS)
-    backend = as_command_text(services[BACKEND]["entrypoint"])
-    assert re.search(r"bin/service prepare && exec python /app/bin/service web$", backend)
-    assert services["celery-worker"]["command"] == ["worker"]
-    assert services["celery-beat"]["command"] == ["beat"]
-    assert "entrypoint" not in services["celery-worker"]
-    assert "entrypoint" not in services["celery-beat"]
+    # The image's entrypoint is bin/service (test_dockerfile.py); each service names its command.
+    for name, command in (
+        (PREPARE, "prepare"), (BACKEND, "web"), ("celery-worker", "worker"), ("celery-beat", "beat")
+    ):  # fmt: skip
+        assert services[name]["command"] == [command], name
+        assert "entrypoint" not in services[name], name
     assert as_command_text(services["flower"]["entrypoint"]).endswith(
         "exec python /app/bin/service flower"
     )
@@ -46,11 +48,12 @@ def test_app_services_run_the_entrypoint_commands_that_dev_py_uses(compose):
 
 def test_app_services_read_env_file_and_derive_urls_from_it():
     raw = load_compose()
-    for name in APP_SERVICES:
+    for name in APP_IMAGE_SERVICES:
         service = raw["services"][name]
         assert service["env_file"] == ".env", name
         environment = service["environment"]
-        assert environment["DATABASE_URL"].startswith("postgres://${POSTGRES_USER")
+        # Every process of the service connects as the application's role.
+        assert environment["DATABASE_URL"].startswith("postgres://${POSTGRES_APP_USER:-bank_app}:")
         assert "@postgresql-service:5432/${POSTGRES_DB" in environment["DATABASE_URL"]
         assert environment["CACHE_URL"] == "redis://redis-cache:6380/0"
         assert environment["CELERY_BROKER_URL"] == "redis://redis-celery:6379/0"
@@ -86,14 +89,14 @@ def test_services_sharing_the_backends_image_never_pull_it(compose):
     # error before the backend's build has made it.
     services = compose["services"]
     image = services[BACKEND]["image"]
-    for name in APP_SERVICES - {BACKEND}:
+    for name in APP_IMAGE_SERVICES - {BACKEND}:
         assert services[name]["image"] == image
         assert services[name].get("pull_policy") == "never", name
     assert services[BACKEND].get("pull_policy", "missing") in ("missing", "build")
 
 
 def test_app_containers_log_json_in_the_accountants_time_zone(compose, env_example):
-    for name in APP_SERVICES:
+    for name in APP_IMAGE_SERVICES:
         environment = compose["services"][name]["environment"]
         assert environment["LOG_FORMAT"] == "json"
         assert environment["TZ"] == env_example["DJANGO_TIME_ZONE"], name

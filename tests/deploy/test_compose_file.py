@@ -78,9 +78,13 @@ def test_every_compose_variable_is_documented_in_env_example():
     assert not undocumented
 
 
-def test_required_secrets_stop_startup_with_a_message():
+SECRETS = ("POSTGRES_PASSWORD", "POSTGRES_APP_PASSWORD", "MINIO_ROOT_PASSWORD")
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_required_secrets_stop_startup_with_a_message(secret):
     references = variable_references(COMPOSE_FILE.read_text())
-    for secret in ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD"):
-        assert {op for name, op in references if name == secret} == {":?"}
-    with pytest.raises(ValueError, match="POSTGRES_PASSWORD"):
-        load_compose({"MINIO_ROOT_PASSWORD": "x" * 8})
+    assert {op for name, op in references if name == secret} == {":?"}
+    others = {name: "x" * 8 for name in SECRETS if name != secret}
+    with pytest.raises(ValueError, match=rf"{secret}: set {secret} in \.env"):
+        load_compose(others)

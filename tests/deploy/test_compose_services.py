@@ -1,5 +1,5 @@
 """The brief's services in docker-compose.yml: images, ports, health checks, dependencies,
-volumes and the bucket job.
+volumes, the database's two roles, and the one-shot jobs (the bucket, the migrations).
 """
 
 import re
@@ -7,9 +7,13 @@ import re
 import pytest
 
 from tests.deploy.compose_files import (
+    APP_SERVICES,
     BACKEND,
     BRIEF_SERVICES,
     BUCKET_INIT,
+    ONE_SHOTS,
+    PREPARE,
+    ROOT,
     as_command_text,
     load_compose,
     port_mappings,
@@ -17,8 +21,8 @@ from tests.deploy.compose_files import (
 )
 
 
-def test_brief_services_and_the_bucket_init_job_are_defined(compose):
-    assert set(compose["services"]) == BRIEF_SERVICES | {BUCKET_INIT}
+def test_brief_services_and_the_one_shot_jobs_are_defined(compose):
+    assert set(compose["services"]) == BRIEF_SERVICES | ONE_SHOTS
 
 
 @pytest.mark.parametrize(
@@ -80,17 +84,19 @@ def test_minio_serves_its_console_on_9001(compose):
 
 def test_long_running_services_have_health_checks(compose):
     for name, service in compose["services"].items():
-        if name == BUCKET_INIT:
+        if name in ONE_SHOTS:
             continue
         healthcheck = service.get("healthcheck", {})
         assert healthcheck.get("test") and not healthcheck.get("disable"), name
         assert healthcheck["test"][0] in ("CMD", "CMD-SHELL"), name
 
 
-def test_bucket_init_is_a_one_shot_job(compose):
-    job = compose["services"][BUCKET_INIT]
-    assert job.get("restart", "no") == "no"
-    assert "healthcheck" not in job
+def test_one_shot_jobs_run_once_per_start_without_health_checks(compose):
+    for name in ONE_SHOTS:
+        job = compose["services"][name]
+        assert job.get("restart", "no") == "no", name
+        # No check of its own, and none inherited from the image (the web server's).
+        assert job.get("healthcheck", {"disable": True}) == {"disable": True}, name
 
 
 def test_dependencies_wait_for_health_or_completion(compose):
@@ -100,25 +106,51 @@ def test_dependencies_wait_for_health_or_completion(compose):
         assert isinstance(depends_on, dict), f"{name}: use the long depends_on syntax"
         for dependency, options in depends_on.items():
             condition = options["condition"]
-            if dependency == BUCKET_INIT:
+            if dependency in ONE_SHOTS:
                 assert condition == "service_completed_successfully", name
             else:
                 assert condition == "service_healthy", f"{name} -> {dependency}"
                 assert "healthcheck" in services[dependency]
 
 
-def test_backend_starts_after_every_backing_service(compose):
+def test_backend_starts_after_every_backing_service_and_the_migrations(compose):
     depends_on = compose["services"][BACKEND]["depends_on"]
-    assert set(depends_on) == {"postgresql-service", "redis-cache", "redis-celery", BUCKET_INIT}
+    assert set(depends_on) == {
+        "postgresql-service", "redis-cache", "redis-celery", BUCKET_INIT, PREPARE
+    }  # fmt: skip
     assert compose["services"][BUCKET_INIT]["depends_on"]["minio-s3-srv"] == {
         "condition": "service_healthy"
     }
 
 
-def test_celery_services_start_after_the_backend_has_migrated(compose):
-    for name in ("celery-worker", "celery-beat", "flower"):
+def test_the_migrations_run_once_the_database_answers(compose):
+    assert compose["services"][PREPARE]["depends_on"] == {
+        "postgresql-service": {"condition": "service_healthy"}
+    }
+
+
+def test_every_app_service_starts_after_the_migrations_succeeded(compose):
+    for name in APP_SERVICES:
         depends_on = compose["services"][name]["depends_on"]
-        assert depends_on[BACKEND]["condition"] == "service_healthy", name
+        assert depends_on[PREPARE] == {"condition": "service_completed_successfully"}, name
+        assert depends_on["redis-celery"]["condition"] == "service_healthy", name
+    worker = compose["services"]["celery-worker"]["depends_on"]
+    # The worker writes reports to the bucket and counts throttles in the cache.
+    assert {"redis-cache", BUCKET_INIT} <= set(worker)
+
+
+def test_postgres_creates_the_applications_role_on_its_first_start(compose):
+    database = compose["services"]["postgresql-service"]
+    assert "./docker/postgres-init:/docker-entrypoint-initdb.d:ro" in database["volumes"]
+    script = ROOT / "docker" / "postgres-init" / "10-app-role.sh"
+    assert script.stat().st_mode & 0o111, "the entrypoint executes it (else sources it)"
+    text = script.read_text()
+    assert re.search(r"CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE", text)
+    for name in ("POSTGRES_APP_USER", "POSTGRES_APP_PASSWORD", "POSTGRES_USER"):
+        assert f"${{{name}:?" in text, name
+    environment = database["environment"]
+    assert environment["POSTGRES_APP_USER"] != environment["POSTGRES_USER"]
+    assert environment["POSTGRES_APP_PASSWORD"] != environment["POSTGRES_PASSWORD"]
 
 
 def test_named_volumes_are_declared_and_used(compose):
@@ -132,7 +164,10 @@ def test_named_volumes_are_declared_and_used(compose):
                 used.setdefault(source, set()).add((name, target.split(":")[0]))
     assert ("postgresql-service", "/var/lib/postgresql/data") in used["postgres-data"]
     assert ("minio-s3-srv", "/data") in used["minio-data"]
-    assert {(BACKEND, "/app/var"), ("celery-beat", "/app/var")} <= used["app-var"]
+    # The static files prepare collects are the ones the backend serves.
+    assert {(BACKEND, "/app/var"), (PREPARE, "/app/var"), ("celery-beat", "/app/var")} <= used[
+        "app-var"
+    ]
     assert set(used) == declared, "declared volumes that no service uses"
 
 
