@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import psycopg
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -27,6 +26,7 @@ from bankstatements.models import (
 )
 from bankstatements.parser import ParsedStatement, StatementFormatError, statement_parse
 from bankstatements.selectors import statement_line_is_current
+from common.db import prepared_rows
 from common.locks import LockNamespace
 from webhooks.selectors import payments_of_document_keys
 from webhooks.services import payment_document_lock, statement_payment_book
@@ -362,20 +362,17 @@ def statements_with_open_lines_of(*, key) -> list[int]:
 
     On every webhook booking's path: one prepared, indexed statement (the ORM would cost
     more than the booking's own call)."""
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(
-            _OPEN_LINES_SQL,
-            [
-                [LineStatus.STATEMENT_ONLY.value, LineStatus.AMBIGUOUS.value],
-                key.payer_inn,
-                key.document_number,
-                key.document_day,
-                key.amount,
-            ],
-            prepare=True,
-        )
-        return [row[0] for row in cursor.fetchall()]
+    rows = prepared_rows(
+        _OPEN_LINES_SQL,
+        [
+            [LineStatus.STATEMENT_ONLY.value, LineStatus.AMBIGUOUS.value],
+            key.payer_inn,
+            key.document_number,
+            key.document_day,
+            key.amount,
+        ],
+    )
+    return [row[0] for row in rows]
 
 
 @dataclass

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from accounting.models import EntryKind
@@ -6,6 +8,7 @@ from accounting.selectors import (
     account_statement_get,
     party_last_posted_at_expression,
 )
+from common.db import prepared_rows
 from organizations.models import Organization
 
 
@@ -47,4 +50,48 @@ def organization_statement_get(
     """The organization's account statement for [start, end); see account_statement_get."""
     return account_statement_get(
         account=organization.account, start=start, end=end, offset=offset, limit=limit
+    )
+
+
+@dataclass(frozen=True)
+class BalanceRead:
+    """A balance read for a request, with the API key it was read with (absent: None)."""
+
+    balance: Decimal | None  # None: no organization with the INN within the key's scope
+    key_id: str | None = None
+    prefix: str | None = None
+    hashed_key: str | None = None
+    revoked: bool | None = None
+    expiry_date: datetime | None = None
+    last_used_at: datetime | None = None
+    scopes: tuple[str, ...] = ()
+
+
+_BALANCE_BY_KEY_SQL = """
+SELECT k.id, k.prefix, k.hashed_key, k.revoked, k.expiry_date, k.last_used_at, k.scopes,
+       (SELECT accounting_account_balance(o.account_id)
+          FROM organizations_organization o
+          JOIN organizations_apikey_organizations ko ON ko.organization_id = o.id
+         WHERE ko.apikey_id = k.id AND o.inn = %s)
+  FROM organizations_apikey k
+ WHERE k.prefix = %s
+"""
+_BALANCE_SQL = """
+SELECT accounting_account_balance(o.account_id) FROM organizations_organization o WHERE o.inn = %s
+"""
+
+
+def organization_balance_read(*, inn: str, key_prefix: str | None = None) -> BalanceRead:
+    """The exact balance of the organization with `inn` and, with `key_prefix`, the API key
+    of that prefix (for the caller to verify), in one prepared statement: the balance only if
+    the key's organizations include this one. The hottest read of the API."""
+    if key_prefix is None:
+        rows = prepared_rows(_BALANCE_SQL, [inn])
+        return BalanceRead(balance=rows[0][0] if rows else None)
+    rows = prepared_rows(_BALANCE_BY_KEY_SQL, [inn, key_prefix])
+    if not rows:
+        return BalanceRead(balance=None)
+    key_id, prefix, hashed_key, revoked, expiry_date, last_used_at, scopes, balance = rows[0]
+    return BalanceRead(
+        balance, key_id, prefix, hashed_key, revoked, expiry_date, last_used_at, tuple(scopes)
     )

@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-import psycopg
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from accounting.services import balance_changes_dispatch_on_commit
+from common.db import prepared_rows
 from webhooks.exceptions import PaymentUnbookable
 from webhooks.models import Delivery, DeliveryResult, Payment
 from webhooks.signals import payment_booked
@@ -100,8 +100,7 @@ def bank_payment_receive(
         remote_addr,
         settings.TIME_ZONE,
     ]
-    # The hot path: a server-side-bound, prepared statement on the raw psycopg connection
-    # (parsed and planned once per connection); database errors still surface as Django's.
+    # The hot path: a prepared statement on the raw psycopg connection (common/db.py).
     try:
         if connection.in_atomic_block:
             with transaction.atomic():  # a savepoint, so a refusal leaves the caller usable
@@ -123,10 +122,8 @@ def bank_payment_receive(
 
 
 def _receive(params: list) -> "PaymentReceipt":
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_RECEIVE_SQL, params, prepare=True)
-        return PaymentReceipt(*cursor.fetchone())
+    [row] = prepared_rows(_RECEIVE_SQL, params)
+    return PaymentReceipt(*row)
 
 
 def _announce_booking(payment_id: int, key: "DocumentKey") -> None:

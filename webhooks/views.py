@@ -8,12 +8,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from common.api import DecimalJSONRenderer, FirstRenderer, JSONBodyError, json_loads_decimal
 from common.network import address_in, client_address
 from common.observability import operation_id_var
+from common.throttling import FixedWindowThrottle
 from webhooks.exceptions import PaymentUnbookable, SignatureError
 from webhooks.payload import REQUEST_SCHEMA, PayloadInvalid, payment_fields_parse
 from webhooks.serializers import BankWebhookOutputSerializer, WebhookErrorSerializer
@@ -46,7 +46,7 @@ RECORDED_HEADERS = (
 HEADER_VALUE_LIMIT = 512
 
 
-class RejectedSourceThrottle(SimpleRateThrottle):
+class RejectedSourceThrottle(FixedWindowThrottle):
     """Counts the deliveries of one source address that are rejected before authentication;
     past WEBHOOK_REJECTED_RATE they are answered 429 and no longer recorded."""
 
@@ -56,8 +56,8 @@ class RejectedSourceThrottle(SimpleRateThrottle):
         self.address = address or "unknown"
         super().__init__()
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.address}
+    def get_ident_key(self, request, view) -> str:
+        return self.address
 
 
 BRIEF_EXAMPLE = {
