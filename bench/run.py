@@ -185,10 +185,9 @@ def run_scenario(args, name: str, admin_url: str, bench_url: str) -> dict:
         "DATABASE_URL": bench_url,
         "DATABASE_APP_ROLE": APP_ROLE,
         "DJANGO_SETTINGS_MODULE": args.settings,
-        # Tasks published on commit go to a queue of the benchmark's own, which no worker
-        # consumes: the publish is paid for, the dispatch is not.
-        "CELERY_BROKER_URL": "filesystem://",
-        "CELERY_FILESYSTEM_BROKER_DIR": str(broker_dir),
+        # Tasks published on commit go to a broker queue of the benchmark's own, which no
+        # worker consumes: the publish is paid for, the dispatch is not.
+        **broker_env(broker_dir),
         **(SECRET_ENV if args.signed else {}),
         **({"API_AUTH_REQUIRED": "true"} if scenario.needs_api_key else {}),
     }
@@ -200,7 +199,9 @@ def run_scenario(args, name: str, admin_url: str, bench_url: str) -> dict:
     print(f"\n== {name}: database {BENCH_DATABASE} recreated and migrated", flush=True)
     pg_version, postmaster_pid = database_recreate(admin_url)
     manage(env, "migrate", "--noinput", "-v", "0")
-    os.environ.update({k: env[k] for k in ("CELERY_BROKER_URL", "CELERY_FILESYSTEM_BROKER_DIR")})
+    os.environ.update(
+        {k: env[k] for k in ("CELERY_BROKER_URL", "CELERY_FILESYSTEM_BROKER_DIR") if k in env}
+    )
     django_setup(env)
     organizations_create(known_inns)
     from django.conf import settings
@@ -325,6 +326,25 @@ def run_scenario(args, name: str, admin_url: str, bench_url: str) -> dict:
     for failure in failures:
         print(f"  - {failure}")
     return figures
+
+
+BENCH_BROKER = "redis://127.0.0.1:6379/8"
+
+
+def broker_env(broker_dir: Path) -> dict:
+    """Redis database 8 on 127.0.0.1 when a Redis answers there (as in production), emptied
+    first; otherwise kombu's filesystem transport under bench/results."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(BENCH_BROKER, socket_connect_timeout=1)
+        client.flushdb()
+        return {"CELERY_BROKER_URL": BENCH_BROKER}
+    except Exception:  # no Redis here: the filesystem broker
+        return {
+            "CELERY_BROKER_URL": "filesystem://",
+            "CELERY_FILESYSTEM_BROKER_DIR": str(broker_dir),
+        }
 
 
 def bulk_load(env: dict, payments: int, known_inns: list[str], hot_share: float = 0.5) -> dict:

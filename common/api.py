@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import simplejson
 from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import BaseContentNegotiation
@@ -101,11 +102,33 @@ class AmountField(serializers.DecimalField):
         return amount_for_json(Decimal(value))
 
 
+DATABASE_UNAVAILABLE = {"detail": "The database is unavailable; retry later."}
+
+
+def json_response(data, *, status: int = 200, headers: dict | None = None) -> HttpResponse:
+    """A JSON answer rendered as the API renders (Decimal digit for digit), for views that
+    answer without DRF's response machinery."""
+    return HttpResponse(
+        DecimalJSONRenderer().render(data),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )
+
+
+def database_unavailable_response() -> HttpResponse:
+    return json_response(
+        DATABASE_UNAVAILABLE,
+        status=503,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def exception_handler(exc, context):
     """DRF's handler, plus 503 with Retry-After when the database is unreachable."""
     if isinstance(exc, (OperationalError, InterfaceError)):
         return Response(
-            {"detail": "The database is unavailable; retry later."},
+            DATABASE_UNAVAILABLE,
             status=503,
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )

@@ -80,6 +80,16 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The machine-to-machine endpoints need none of the session, user, messages, CSRF or
+# static-file middleware: under the WSGI server their requests go through this list only
+# (common/handlers.py). It keeps the request id, the HTTPS rules and the host check.
+API_MIDDLEWARE = [
+    "common.observability.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+API_MIDDLEWARE_PATHS = ["/api/v1/webhook/bank/", "/api/v1/organizations/"]
+
 ROOT_URLCONF = "settings.urls"
 WSGI_APPLICATION = "settings.wsgi.application"
 

@@ -5,12 +5,18 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import DecimalJSONRenderer, FirstRenderer, JSONBodyError, json_loads_decimal
+from common.api import (
+    DecimalJSONRenderer,
+    FirstRenderer,
+    JSONBodyError,
+    database_unavailable_response,
+    json_loads_decimal,
+    json_response,
+)
 from common.network import address_in, client_address
 from common.observability import operation_id_var
 from common.throttling import FixedWindowThrottle
@@ -101,6 +107,17 @@ class BankWebhookView(APIView):
     renderer_classes = [DecimalJSONRenderer]
     content_negotiation_class = FirstRenderer
 
+    def dispatch(self, request, *args, **kwargs):
+        """A POST goes straight to post(), which reads the raw body and answers JSON itself,
+        without DRF's request wrapping; other methods (OPTIONS, 405) go through DRF."""
+        if request.method != "POST":
+            return super().dispatch(request, *args, **kwargs)
+        self.args, self.kwargs, self.request = args, kwargs, request
+        try:
+            return self.post(request)
+        except (OperationalError, InterfaceError):
+            return database_unavailable_response()
+
     @extend_schema(
         operation_id="bank_webhook_receive",
         summary="Receive a payment webhook from the bank",
@@ -180,7 +197,7 @@ class BankWebhookView(APIView):
                 if not throttle.allow_request(request, self):
                     logger.warning("Rejected deliveries from %s over the limit: 429", remote_addr)
                     wait = max(1, round(throttle.wait() or 1))
-                    return Response(
+                    return json_response(
                         {"detail": "Too many rejected deliveries from this source."},
                         status=429,
                         headers={"Retry-After": str(wait)},
@@ -198,7 +215,7 @@ class BankWebhookView(APIView):
             except DatabaseError:
                 # Refuse the input all the same: a retry of a bad delivery cannot succeed.
                 logger.exception("Could not record a rejected delivery")
-            return Response(errors, status=status)
+            return json_response(errors, status=status)
 
         if settings.WEBHOOK_ALLOWED_NETWORKS and not address_in(
             remote_addr, settings.WEBHOOK_ALLOWED_NETWORKS
@@ -262,7 +279,7 @@ class BankWebhookView(APIView):
                 {"detail": f"The books cannot take this payment: {exc}"},
                 operation_id,
             )
-        return Response(
+        return json_response(
             {
                 "result": receipt.result,
                 "operation_id": str(operation_id),
