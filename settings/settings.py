@@ -312,7 +312,7 @@ BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS = env.float(
 )
 # Each web process queues at most one immediate and one delayed dispatch per interval.
 BALANCE_CHANGE_PUBLISH_INTERVAL_SECONDS = env.float(
-    "BALANCE_CHANGE_PUBLISH_INTERVAL_SECONDS", default=0.25
+    "BALANCE_CHANGE_PUBLISH_INTERVAL_SECONDS", default=1.0
 )
 # Crontab fields: minute hour day_of_month month_of_year day_of_week.
 RECONCILIATION_SCHEDULE = env.str("RECONCILIATION_SCHEDULE", default="30 2 * * *")
