@@ -15,6 +15,7 @@ def books_check(
     from django.db import connections
 
     from accounting.chart import BANK_CLEARING, UNIDENTIFIED_RECEIPTS
+    from accounting.models import EntryKind, Side
     from accounting.selectors import account_balance_get, account_get_by_code
     from accounting.services import account_balances_fold
     from reconciliation.selectors import books_discrepancies
@@ -91,11 +92,23 @@ def books_check(
           JOIN accounting_journalentry r ON r.reverses_id = p.entry_id
         """
     )
+    # The backlog scenario's manual entries debit bank clearing too.
+    figures["manual_clearing_debits"] = scalar(
+        """
+        SELECT coalesce(sum(l.amount), 0) FROM accounting_journalline l
+          JOIN accounting_journalentry e ON e.id = l.entry_id
+         WHERE e.kind = %s AND l.account_id = %s AND l.side = %s
+        """,
+        [EntryKind.MANUAL.value, clearing.pk, Side.DEBIT.value],
+    )
+    expected = (
+        figures["payments_total"] - figures["reversed_total"] + figures["manual_clearing_debits"]
+    )
     expect(
-        account_balance_get(account=clearing)
-        == figures["payments_total"] - figures["reversed_total"],
+        account_balance_get(account=clearing) == expected,
         f"balance of bank clearing {account_balance_get(account=clearing)} != sum of payments "
-        f"{figures['payments_total']} less reversed {figures['reversed_total']}",
+        f"{figures['payments_total']} less reversed {figures['reversed_total']} plus manual "
+        f"debits {figures['manual_clearing_debits']}",
     )
     connections.close_all()
     return failures, {
