@@ -15,4 +15,6 @@ class AccountingConfig(AppConfig):
         "balancedelta": "SELECT, INSERT, DELETE",
         "balancechange": "SELECT, INSERT, UPDATE (dispatched_at, balance_after)",
         "loggedbalance": "SELECT, INSERT, UPDATE (balance)",
+        "closedday": "SELECT, INSERT",
+        "accountdaytotal": "SELECT, INSERT",
     }

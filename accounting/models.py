@@ -112,6 +112,8 @@ class JournalEntry(models.Model):
         indexes = [
             models.Index(fields=["reference"], name="entry_reference"),
             models.Index(fields=["party"], name="entry_party"),
+            # A day's entries: the day's close, reports and statements of a period.
+            models.Index(fields=["posted_at"], name="entry_posted_at"),
         ]
         permissions = [
             ("reverse_journalentry", "Can reverse a journal entry"),
@@ -222,3 +224,48 @@ class LoggedBalance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.balance}"
+
+
+class ClosedDay(models.Model):
+    """A day of the journal that can no longer change: no entry posted in [starts_at,
+    ends_at) may commit once the day is closed (accounting/sql/journal_days.sql), so its
+    totals per account (AccountDayTotal) are final. Days close in order, an hour after they
+    end; reports and statements then read a day's totals instead of its lines."""
+
+    day = models.DateField(primary_key=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(unique=True)
+    closed_at = models.DateTimeField(db_default=models.functions.Now())
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="closedday_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} (closed {self.closed_at:%Y-%m-%d %H:%M})"
+
+
+class AccountDayTotal(models.Model):
+    """One account's debits, credits and number of lines on a closed day: computed from the
+    lines once, when the day closes; never changed."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+", db_index=False)
+    day = models.ForeignKey(
+        ClosedDay, on_delete=models.PROTECT, related_name="totals", db_index=False
+    )
+    debit = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+    credit = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+    lines = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also the index of an account's days, in order.
+            models.UniqueConstraint(fields=["account", "day"], name="accountdaytotal_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day_id}: Dr {self.debit} Cr {self.credit}"

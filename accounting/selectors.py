@@ -15,12 +15,14 @@ from accounting.exceptions import (
 )
 from accounting.models import (
     BALANCE_MAX_DIGITS,
+    DEBIT_NORMAL_TYPES,
     Account,
     AccountType,
     EntryKind,
     JournalEntry,
     Side,
 )
+from common.db import snapshot
 
 _MONEY = DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
 
@@ -139,60 +141,151 @@ class TrialBalanceRow:
         return self.debit - self.credit
 
 
-def trial_balance_get(*, until=None) -> list[TrialBalanceRow]:
-    """Every account's total debits and credits, recomputed from the journal lines; only
-    entries posted before `until` when it is given."""
+_COVERED_SQL = """
+SELECT min(starts_at), max(ends_at) FROM accounting_closedday
+ WHERE starts_at >= coalesce(%(start)s::timestamptz, '-infinity')
+   AND ends_at <= coalesce(%(end)s::timestamptz, 'infinity')
+"""
+_TOTALS_SQL = """
+SELECT t.account_id, sum(t.debit), sum(t.credit)
+  FROM accounting_accountdaytotal t
+  JOIN accounting_closedday d ON d.day = t.day_id
+ WHERE d.starts_at >= %(starts)s AND d.ends_at <= %(ends)s
+ GROUP BY t.account_id
+"""
+_LINES_SQL = """
+SELECT l.account_id,
+       coalesce(sum(l.amount) FILTER (WHERE l.side = %(debit)s), 0),
+       coalesce(sum(l.amount) FILTER (WHERE l.side = %(credit)s), 0)
+  FROM accounting_journalentry e
+  JOIN accounting_journalline l ON l.entry_id = e.id
+ WHERE e.posted_at >= coalesce(%(start)s::timestamptz, '-infinity')
+   AND e.posted_at < coalesce(%(end)s::timestamptz, 'infinity')
+ GROUP BY l.account_id
+"""
+
+
+def period_sums(*, start=None, end=None) -> dict[int, tuple[Decimal, Decimal]]:
+    """{account id: (debits, credits)} of the entries posted in [start, end), either bound
+    open, recomputed from the journal: the closed days inside the period from their totals,
+    the rest of the period (partial days, the open tail) from its lines."""
+    sides = {"debit": Side.DEBIT.value, "credit": Side.CREDIT.value}
+    sums: dict[int, tuple[Decimal, Decimal]] = {}
+
+    def add(rows):
+        for account, debit, credit in rows:
+            old = sums.get(account, (Decimal(0), Decimal(0)))
+            sums[account] = (old[0] + debit, old[1] + credit)
+
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT a.code, a.name, a.type, a.currency,
-                   coalesce(sum(l.amount) FILTER (WHERE l.side = 'D'), 0),
-                   coalesce(sum(l.amount) FILTER (WHERE l.side = 'C'), 0)
-              FROM accounting_account a
-              LEFT JOIN (accounting_journalline l
-                         JOIN accounting_journalentry e
-                           ON e.id = l.entry_id
-                          AND (%(until)s::timestamptz IS NULL OR e.posted_at < %(until)s))
-                ON l.account_id = a.id
-             GROUP BY a.id
-             ORDER BY a.code
-            """,
-            {"until": until},
-        )
-        return [TrialBalanceRow(*row) for row in cursor.fetchall()]
+        cursor.execute(_COVERED_SQL, {"start": start, "end": end})
+        covered_start, covered_end = cursor.fetchone()
+        if covered_start is None:
+            ranges = [(start, end)]
+        else:
+            cursor.execute(_TOTALS_SQL, {"starts": covered_start, "ends": covered_end})
+            add(cursor.fetchall())
+            ranges = [(start, covered_start), (covered_end, end)]
+        for range_start, range_end in ranges:
+            cursor.execute(_LINES_SQL, {**sides, "start": range_start, "end": range_end})
+            add(cursor.fetchall())
+    return sums
 
 
-# Each query returns the rows that break one invariant; all must be empty.
-_LEDGER_CHECKS = {
-    "unbalanced_entries": """
+def trial_balance_get(*, until=None) -> list[TrialBalanceRow]:
+    """Every account's total debits and credits, recomputed from the journal; only entries
+    posted before `until` when it is given."""
+    sums = period_sums(end=until)
+    return [
+        TrialBalanceRow(a.code, a.name, a.type, a.currency, *sums.get(a.pk, (Decimal(0),) * 2))
+        for a in Account.objects.order_by("code")
+    ]
+
+
+@dataclass(frozen=True)
+class PeriodTrialBalanceRow:
+    code: str
+    name: str
+    type: str
+    currency: str
+    opening: Decimal  # debit-positive: debits minus credits
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.debit - self.credit
+
+
+def period_trial_balance_get(*, start, end) -> list[PeriodTrialBalanceRow]:
+    """Per account: opening balance (debit-positive), debits and credits within [start,
+    end), from one snapshot. Costs the accounts' closed-day totals plus the lines of
+    whatever part of the period, and of the time before it, no closed day covers."""
+    with snapshot():
+        before = period_sums(end=start)
+        within = period_sums(start=start, end=end)
+        zero = (Decimal(0), Decimal(0))
+        return [
+            PeriodTrialBalanceRow(
+                a.code, a.name, a.type, a.currency,
+                before.get(a.pk, zero)[0] - before.get(a.pk, zero)[1],
+                *within.get(a.pk, zero),
+            )
+            for a in Account.objects.order_by("code")
+        ]  # fmt: skip
+
+
+_IN_PERIOD = """
+   e.posted_at >= coalesce(%(start)s::timestamptz, '-infinity')
+   AND e.posted_at < coalesce(%(end)s::timestamptz, 'infinity')
+"""
+
+# Each query returns the rows that break one invariant; all must be empty. Those about
+# entries look at the period's entries only (all of them without a period).
+_ENTRY_CHECKS = {
+    "unbalanced_entries": f"""
         SELECT e.id, l.amount_currency,
-               sum(CASE WHEN l.side = 'D' THEN l.amount ELSE -l.amount END) AS difference
+               sum(CASE WHEN l.side = %(debit)s THEN l.amount ELSE -l.amount END) AS difference
           FROM accounting_journalentry e
           JOIN accounting_journalline l ON l.entry_id = e.id
+         WHERE {_IN_PERIOD}
          GROUP BY e.id, l.amount_currency
-        HAVING sum(CASE WHEN l.side = 'D' THEN l.amount ELSE -l.amount END) <> 0
+        HAVING sum(CASE WHEN l.side = %(debit)s THEN l.amount ELSE -l.amount END) <> 0
     """,
-    "entries_with_missing_lines": """
+    "entries_with_missing_lines": f"""
         SELECT e.id, e.line_count, count(l.id)
           FROM accounting_journalentry e
           LEFT JOIN accounting_journalline l ON l.entry_id = e.id
+         WHERE {_IN_PERIOD}
          GROUP BY e.id
         HAVING count(l.id) <> e.line_count OR count(l.id) < 2
     """,
-    "cached_balance_drift": """
-        WITH recomputed AS (
-            SELECT a.id, a.code,
-                   coalesce(sum(accounting_normal_amount(a.type, l.side, l.amount)), 0)
-                       AS from_lines
-              FROM accounting_account a
-              LEFT JOIN accounting_journalline l ON l.account_id = a.id
-             GROUP BY a.id
-        ), cached AS (
-            SELECT a.id, accounting_account_balance(a.id) AS cached FROM accounting_account a
+    # A closed day's totals, against its lines read again.
+    "day_totals_drift": """
+        WITH days AS (
+            SELECT day, starts_at, ends_at FROM accounting_closedday
+             WHERE starts_at >= coalesce(%(start)s::timestamptz, '-infinity')
+               AND ends_at <= coalesce(%(end)s::timestamptz, 'infinity')
+        ), recomputed AS (
+            SELECT d.day, l.account_id,
+                   coalesce(sum(l.amount) FILTER (WHERE l.side = %(debit)s), 0) AS debit,
+                   coalesce(sum(l.amount) FILTER (WHERE l.side = %(credit)s), 0) AS credit,
+                   count(*) AS lines
+              FROM days d
+              JOIN accounting_journalentry e
+                ON e.posted_at >= d.starts_at AND e.posted_at < d.ends_at
+              JOIN accounting_journalline l ON l.entry_id = e.id
+             GROUP BY d.day, l.account_id
+        ), stored AS (
+            SELECT t.day_id AS day, t.account_id, t.debit, t.credit, t.lines
+              FROM accounting_accountdaytotal t WHERE t.day_id IN (SELECT day FROM days)
         )
-        SELECT r.code, c.cached, r.from_lines
-          FROM recomputed r JOIN cached c ON c.id = r.id
-         WHERE c.cached <> r.from_lines
+        SELECT coalesce(r.day, s.day), coalesce(r.account_id, s.account_id),
+               s.debit, r.debit, s.credit, r.credit, s.lines, r.lines
+          FROM recomputed r
+          FULL JOIN stored s ON s.day = r.day AND s.account_id = r.account_id
+         WHERE s.debit IS DISTINCT FROM r.debit OR s.credit IS DISTINCT FROM r.credit
+            OR s.lines IS DISTINCT FROM r.lines
     """,
     # The balance-change log covers every change of a liability account: where the log
     # stands plus the changes not yet logged is the account's balance.
@@ -208,23 +301,72 @@ _LEDGER_CHECKS = {
     """,
 }
 
+# Every cached balance against the sum of all its lines, read one by one.
+_CACHED_FROM_LINES_SQL = """
+    WITH recomputed AS (
+        SELECT a.id, a.code,
+               coalesce(sum(accounting_normal_amount(a.type, l.side, l.amount)), 0) AS from_lines
+          FROM accounting_account a
+          LEFT JOIN accounting_journalline l ON l.account_id = a.id
+         GROUP BY a.id
+    )
+    SELECT r.code, accounting_account_balance(r.id), r.from_lines
+      FROM recomputed r
+     WHERE accounting_account_balance(r.id) <> r.from_lines
+"""
 
-def ledger_discrepancies() -> dict[str, list[tuple]]:
-    """Re-check the ledger's invariants from the raw journal; each check is one statement.
+
+def ledger_discrepancies(*, start=None, end=None) -> dict[str, list[tuple]]:
+    """Re-check the ledger's invariants from the raw journal.
 
     Returns {check name: offending rows}, only for checks that fail; {} means the books are
-    right: every entry balanced per currency with all its lines, every cached balance equal
-    to the sum recomputed from the lines, and the balance-change log adding up to the
-    balance of every liability account.
+    right: every entry balanced per currency with all its lines, every closed day's totals
+    equal to its lines, every cached balance equal to what the journal says, and the
+    balance-change log adding up to the balance of every liability account.
+
+    Without a period every entry and every line is read again. With one (a daily report),
+    the checks of entries and of closed days' totals read that period's, and cached
+    balances are checked against the closed days' totals (each of which some period's check
+    read again) plus the lines since: the cost follows the period's volume, not the
+    journal's.
     """
+    params = {
+        "start": start,
+        "end": end,
+        "debit": Side.DEBIT.value,
+        "credit": Side.CREDIT.value,
+        "liability": AccountType.LIABILITY.value,
+    }
     found = {}
     with connection.cursor() as cursor:
-        for name, sql in _LEDGER_CHECKS.items():
-            cursor.execute(sql, {"liability": AccountType.LIABILITY.value})
+        for name, sql in _ENTRY_CHECKS.items():
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
             if rows:
                 found[name] = rows
+        if start is None and end is None:
+            cursor.execute(_CACHED_FROM_LINES_SQL)
+            drift = cursor.fetchall()
+        else:
+            drift = _cached_balance_drift_from_totals(cursor)
+        if drift:
+            found["cached_balance_drift"] = drift
     return found
+
+
+def _cached_balance_drift_from_totals(cursor) -> list[tuple]:
+    sums = period_sums()
+    cursor.execute(
+        "SELECT id, code, type, accounting_account_balance(id) FROM accounting_account"
+        " ORDER BY code"
+    )
+    drift = []
+    for account_id, code, type_, cached in cursor.fetchall():
+        debit, credit = sums.get(account_id, (Decimal(0), Decimal(0)))
+        journal = debit - credit if type_ in DEBIT_NORMAL_TYPES else credit - debit
+        if cached != journal:
+            drift.append((code, cached, journal))
+    return drift
 
 
 @dataclass(frozen=True)
@@ -250,60 +392,122 @@ class Statement:
     total_lines: int
 
 
+# What `account` had posted before a moment (all of it without one): the closed days'
+# totals up to the last closed day ending by then, plus the lines posted since that day's
+# end. Reads the days' totals, not their lines, so it costs the days plus the open tail.
+_BEFORE_SQL = """
+WITH boundary AS (
+    SELECT max(ends_at) AS closed_until FROM accounting_closedday
+     WHERE %(moment)s::timestamptz IS NULL OR ends_at <= %(moment)s
+), totals AS (
+    SELECT coalesce(sum(accounting_normal_amount(%(type)s, %(debit)s, t.debit)
+                        + accounting_normal_amount(%(type)s, %(credit)s, t.credit)), 0) AS amount,
+           coalesce(sum(t.lines), 0) AS lines
+      FROM accounting_accountdaytotal t
+      JOIN accounting_closedday d ON d.day = t.day_id
+     WHERE t.account_id = %(account)s AND d.ends_at <= (SELECT closed_until FROM boundary)
+), tail AS (
+    SELECT coalesce(sum(accounting_normal_amount(%(type)s, l.side, l.amount)), 0) AS amount,
+           count(*) AS lines
+      FROM accounting_journalentry e
+      JOIN accounting_journalline l ON l.entry_id = e.id AND l.account_id = %(account)s
+     WHERE e.posted_at >= coalesce((SELECT closed_until FROM boundary), '-infinity')
+       AND (%(moment)s::timestamptz IS NULL OR e.posted_at < %(moment)s)
+)
+SELECT totals.amount + tail.amount, totals.lines + tail.lines FROM totals, tail
+"""
+
+# The account's closed days with lines, with running counts and amounts.
+_DAYS_SQL = """
+SELECT d.starts_at,
+       sum(t.lines) OVER w AS lines_through,
+       sum(accounting_normal_amount(%(type)s, %(debit)s, t.debit)
+           + accounting_normal_amount(%(type)s, %(credit)s, t.credit)) OVER w AS amount_through
+  FROM accounting_accountdaytotal t
+  JOIN accounting_closedday d ON d.day = t.day_id
+ WHERE t.account_id = %(account)s
+WINDOW w AS (ORDER BY d.day)
+ ORDER BY d.day
+"""
+
+_PAGE_SQL = """
+SELECT e.id, e.posted_at, e.kind, e.memo, e.reference,
+       CASE WHEN l.side = %(debit)s THEN l.amount ELSE 0 END,
+       CASE WHEN l.side = %(credit)s THEN l.amount ELSE 0 END,
+       %(base)s + sum(accounting_normal_amount(%(type)s, l.side, l.amount))
+                  OVER (ORDER BY e.posted_at, l.id)
+  FROM accounting_journalentry e
+  JOIN accounting_journalline l ON l.entry_id = e.id AND l.account_id = %(account)s
+ WHERE e.posted_at >= coalesce(%(since)s::timestamptz, '-infinity')
+   AND (%(end)s::timestamptz IS NULL OR e.posted_at < %(end)s)
+ ORDER BY e.posted_at, l.id
+OFFSET %(offset)s LIMIT %(limit)s
+"""
+
+
+def _account_params(account: Account) -> dict:
+    return {
+        "account": account.pk,
+        "type": account.type,
+        "debit": Side.DEBIT.value,
+        "credit": Side.CREDIT.value,
+    }
+
+
+def account_balance_before(*, account: Account, moment=None) -> tuple[Decimal, int]:
+    """(balance on the normal side, number of lines) of everything posted to `account`
+    before `moment` (everything, without one), recomputed from the journal: the closed days'
+    totals and the lines since."""
+    with connection.cursor() as cursor:
+        cursor.execute(_BEFORE_SQL, {**_account_params(account), "moment": moment})
+        amount, lines = cursor.fetchone()
+    return amount, int(lines)
+
+
+def _page_origin(cursor, params: dict, first: int) -> tuple:
+    """Where to start reading lines to reach line number `first` (from 0) of the account:
+    (since, balance before `since`, lines before `since`). The start of the closed day the
+    line falls in, from the days' running counts; after the last closed day, its end; without
+    closed days, the beginning. (No line is ever posted before the first closed day: days
+    close from the earliest entry's, and nothing may be posted into a closed day.)"""
+    cursor.execute(_DAYS_SQL, params)
+    days = cursor.fetchall()
+    base, skipped = Decimal(0), 0
+    for starts_at, lines_through_day, amount_through_day in days:
+        if lines_through_day > first:
+            return starts_at, base, skipped
+        base, skipped = amount_through_day, lines_through_day
+    cursor.execute("SELECT max(ends_at) FROM accounting_closedday")
+    (closed_until,) = cursor.fetchone()
+    return closed_until, base, skipped
+
+
 def account_statement_get(
     *, account: Account, start=None, end=None, offset: int = 0, limit: int | None = None
 ) -> Statement:
     """Opening balance, lines with running balance, and closing balance of `account` for
     entries posted in [start, end) (either bound optional), on the account's normal side.
 
-    Read in one statement, so opening, lines and closing agree. `offset`/`limit` page the
-    lines; the running balance of each line still counts every line before it.
+    Read from one snapshot, so opening, lines and closing agree. `offset`/`limit` page the
+    lines; each line's running balance counts every line before it. Neither the balances
+    nor a page re-read the lines of closed days: they come from the days' totals and counts
+    (ClosedDay), so a page costs the days plus one day's lines, however long the history.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH lines AS (
-                SELECT e.id AS entry_id, e.posted_at, e.kind, e.memo, e.reference, l.id AS line_id,
-                       CASE WHEN l.side = 'D' THEN l.amount ELSE 0 END AS debit,
-                       CASE WHEN l.side = 'C' THEN l.amount ELSE 0 END AS credit,
-                       accounting_normal_amount(a.type, l.side, l.amount) AS signed
-                  FROM accounting_journalline l
-                  JOIN accounting_journalentry e ON e.id = l.entry_id
-                  JOIN accounting_account a ON a.id = l.account_id
-                 WHERE l.account_id = %(account)s
-                   AND (%(end)s::timestamptz IS NULL OR e.posted_at < %(end)s)
-            ), opening AS (
-                SELECT coalesce(sum(signed), 0) AS amount FROM lines
-                 WHERE %(start)s::timestamptz IS NOT NULL AND posted_at < %(start)s
-            ), period AS (
-                SELECT lines.*,
-                       (SELECT amount FROM opening)
-                       + sum(signed) OVER (ORDER BY posted_at, line_id) AS balance,
-                       count(*) OVER () AS total
-                  FROM lines
-                 WHERE %(start)s::timestamptz IS NULL OR posted_at >= %(start)s
-            )
-            SELECT (SELECT amount FROM opening),
-                   (SELECT coalesce(sum(signed), 0) FROM lines),
-                   entry_id, posted_at, kind, memo, reference, debit, credit, balance, total
-              FROM (SELECT 1) one
-              LEFT JOIN LATERAL (
-                    SELECT * FROM period ORDER BY posted_at, line_id
-                    OFFSET %(offset)s LIMIT %(limit)s) p ON true
-            """,
-            {"account": account.pk, "start": start, "end": end, "offset": offset, "limit": limit},
+    params = _account_params(account)
+    with snapshot(), connection.cursor() as cursor:
+        opening, lines_before = (
+            account_balance_before(account=account, moment=start) if start else (Decimal(0), 0)
         )
-        rows = cursor.fetchall()
-    opening, closing = rows[0][0], rows[0][1]
-    lines = [StatementLine(*row[2:10]) for row in rows if row[2] is not None]
-    total = rows[0][10] or 0 if lines else _count_statement_lines(account, start, end)
-    return Statement(account, start, end, opening, closing, lines, total)
-
-
-def _count_statement_lines(account: Account, start, end) -> int:
-    lines = account.lines.all()
-    if start is not None:
-        lines = lines.filter(entry__posted_at__gte=start)
-    if end is not None:
-        lines = lines.filter(entry__posted_at__lt=end)
-    return lines.count()
+        closing, lines_through = account_balance_before(account=account, moment=end)
+        total = lines_through - lines_before
+        page: list[StatementLine] = []
+        if offset < total and limit != 0:
+            first = lines_before + offset  # the page's first line, counted from the very first
+            since, base, skipped = _page_origin(cursor, params, first)
+            cursor.execute(
+                _PAGE_SQL,
+                {**params, "base": base, "since": since, "end": end,
+                 "offset": first - skipped, "limit": limit},
+            )  # fmt: skip
+            page = [StatementLine(*row) for row in cursor.fetchall()]
+    return Statement(account, start, end, opening, closing, page, total)

@@ -8,10 +8,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounting.chart import SYSTEM_ACCOUNTS, UNIDENTIFIED_RECEIPTS
 from accounting.exceptions import (
@@ -21,13 +23,14 @@ from accounting.exceptions import (
     NotReversible,
     UnbalancedEntry,
 )
-from accounting.models import Account, EntryKind, JournalEntry, Side
+from accounting.models import Account, ClosedDay, EntryKind, JournalEntry, Side
 from accounting.selectors import (
     account_get_by_code,
     journal_entry_reclassifiable,
     journal_entry_reversible,
     suspense_credit_of,
 )
+from common.dates import day_bounds
 from common.locks import LockNamespace, advisory_xact_lock
 
 logger = logging.getLogger(__name__)
@@ -396,3 +399,37 @@ def balance_changes_dispatch_on_commit() -> None:
             logger.warning("Broker unavailable; balance changes left for the sweep")
 
     transaction.on_commit(publish)
+
+
+def journal_days_close(*, now: datetime | None = None) -> list[date]:
+    """Close every journal day that ended at least JOURNAL_DAY_CLOSE_AFTER_SECONDS ago and is
+    not closed yet, in order; return the days closed.
+
+    Days are the service's local days (DJANGO_TIME_ZONE). The first day closed is the day of
+    the earliest entry; after that, days close one after the other, empty ones included.
+    Each day is one transaction (accounting_journal_day_close): it waits for the entries of
+    that day still committing, then writes every account's totals of the day; from then on
+    no entry can be posted into it.
+    """
+    now = now or timezone.now()
+    last = ClosedDay.objects.order_by("-day").first()
+    if last is not None:
+        day = last.day + timedelta(days=1)
+    else:
+        first = JournalEntry.objects.order_by("posted_at").values_list("posted_at", flat=True)
+        first = first.first()
+        if first is None:
+            return []
+        day = timezone.localtime(first).date()
+    horizon = now - timedelta(seconds=settings.JOURNAL_DAY_CLOSE_AFTER_SECONDS)
+    closed = []
+    while True:
+        starts, ends = day_bounds(day, day)
+        if ends > horizon:
+            return closed
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT accounting_journal_day_close(%s, %s, %s)", [day, starts, ends]
+            )
+        closed.append(day)
+        day += timedelta(days=1)

@@ -22,6 +22,10 @@ class LockNamespace(IntEnum):
     DOCUMENT = 5
     # Per bank-statement file (its SHA-256): concurrent imports of one file store it once.
     STATEMENT_FILE = 6
+    # Per hour of posting time (Unix hours): each entry takes its hour's lock shared when it
+    # commits, and closing a journal day takes the day's hours exclusively, so no entry of a
+    # day can commit once its totals are computed.
+    JOURNAL_HOUR = 7
 
 
 def advisory_xact_lock(namespace: LockNamespace, key: str | int) -> None:

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
 from django.utils import timezone
 
 from accounting.selectors import suspense_credit_of, suspense_receipts_unallocated
 from bankstatements.selectors import FIGURE_NAMES, bank_statement_days_get
 from common.dates import yesterday_bounds
+from common.db import snapshot
 from common.exports import Sheet, csv_bytes, xlsx_bytes
 from reconciliation.models import ReconciliationReport, ReportStatus
 from reconciliation.selectors import (
@@ -102,12 +102,13 @@ def _bank_statement_section(start: datetime, end: datetime) -> tuple[list[dict],
     return days, discrepancies
 
 
-def _collect(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
+def _collect(start: datetime, end: datetime, full: bool) -> tuple[dict, list[dict]]:
     """Every figure and every failed check, read from one snapshot of the database."""
     trial_balance = period_trial_balance(start=start, end=end)
+    checked = {} if full else {"start": start, "end": end}
     discrepancies = [
         {"check": check, "rows": [list(map(str, row)) for row in rows]}
-        for check, rows in books_discrepancies().items()
+        for check, rows in books_discrepancies(**checked).items()
     ]
     total_closing = sum((row["closing"] for row in trial_balance), Decimal(0))
     if total_closing != 0:
@@ -116,7 +117,6 @@ def _collect(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
         )
     bank_statement, statement_discrepancies = _bank_statement_section(start, end)
     discrepancies += statement_discrepancies
-    clearing_total, payments_total = clearing_and_payments_totals()
     period_clearing, period_payments = clearing_and_payments_totals(start=start, end=end)
 
     unidentified = [
@@ -142,8 +142,7 @@ def _collect(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
             "period_debit": str(sum((r["debit"] for r in trial_balance), Decimal(0))),
             "period_credit": str(sum((r["credit"] for r in trial_balance), Decimal(0))),
             "closing_balance": str(total_closing),
-            "clearing_debits_all_time": str(clearing_total),
-            "payments_all_time": str(payments_total),
+            **(_all_time_totals() if full else {}),
             "clearing_debits_period": str(period_clearing),
             "payments_period": str(period_payments),
         },
@@ -154,13 +153,17 @@ def _collect(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
     return figures, discrepancies
 
 
-def _read_snapshot(start: datetime, end: datetime) -> tuple[dict, list[dict]]:
-    if connection.in_atomic_block:
-        return _collect(start, end)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        return _collect(start, end)
+def _all_time_totals() -> dict[str, str]:
+    clearing_total, payments_total = clearing_and_payments_totals()
+    return {
+        "clearing_debits_all_time": str(clearing_total),
+        "payments_all_time": str(payments_total),
+    }
+
+
+def _read_snapshot(start: datetime, end: datetime, full: bool) -> tuple[dict, list[dict]]:
+    with snapshot():
+        return _collect(start, end, full)
 
 
 def _csv(report: ReconciliationReport) -> bytes:
@@ -260,17 +263,21 @@ def _xlsx(report: ReconciliationReport) -> bytes:
 
 
 def reconciliation_report_create(
-    *, period_start: datetime, period_end: datetime
+    *, period_start: datetime, period_end: datetime, full: bool = False
 ) -> ReconciliationReport:
     """Recompute the books for [period_start, period_end) and store the report with its
     CSV and XLSX files in the default storage (S3-compatible when configured).
 
     The figures are read in one REPEATABLE READ snapshot, so postings that commit meanwhile
     cannot make totals disagree. A discrepancy is logged at ERROR level with what differs.
+    The period's entries, payments and closed days are read again line by line, and every
+    cached balance is checked against the closed days' totals and the lines since: the cost
+    follows the period's volume. `full` reads every entry and line of the journal instead,
+    and adds the all-time totals of bank clearing and payments.
     """
     if period_end <= period_start:
         raise ValueError("The period must end after it starts.")
-    figures, discrepancies = _read_snapshot(period_start, period_end)
+    figures, discrepancies = _read_snapshot(period_start, period_end, full)
     report = ReconciliationReport(
         period_start=period_start,
         period_end=period_end,

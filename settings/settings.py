@@ -314,6 +314,9 @@ BALANCE_CHANGE_SWEEP_INTERVAL_SECONDS = env.float(
 BALANCE_CHANGE_PUBLISH_INTERVAL_SECONDS = env.float(
     "BALANCE_CHANGE_PUBLISH_INTERVAL_SECONDS", default=1.0
 )
+# A journal day is closed (its totals per account final, reports and statements reading
+# them) this long after it ends, so that bookings still in flight when it ended commit.
+JOURNAL_DAY_CLOSE_AFTER_SECONDS = env.int("JOURNAL_DAY_CLOSE_AFTER_SECONDS", default=3600)
 # Crontab fields: minute hour day_of_month month_of_year day_of_week.
 RECONCILIATION_SCHEDULE = env.str("RECONCILIATION_SCHEDULE", default="30 2 * * *")
 REJECTED_DELIVERY_PURGE_SCHEDULE = env.str("REJECTED_DELIVERY_PURGE_SCHEDULE", default="15 3 * * *")
@@ -347,6 +350,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bankstatements.tasks.statements_rematch_open_task",
         "schedule": env.float("BANK_STATEMENT_REMATCH_INTERVAL_SECONDS", default=60.0),
         "options": {"expires": 120},
+    },
+    "close-journal-days": {
+        "task": "accounting.tasks.journal_days_close_task",
+        "schedule": 600.0,
+        "options": {"expires": 600},
     },
     "purge-rejected-deliveries": {
         "task": "webhooks.tasks.rejected_deliveries_purge_task",

@@ -8,6 +8,7 @@ from common.sql import SqlFolder
 def _names():
     from accounting.chart import BANK_CLEARING, UNIDENTIFIED_RECEIPTS
     from accounting.models import DEBIT_NORMAL_TYPES, AccountType, EntryKind, Side
+    from common.locks import LockNamespace
 
     return {
         "AccountType": AccountType,
@@ -16,6 +17,7 @@ def _names():
         "Side": Side,
         "BANK_CLEARING": BANK_CLEARING,
         "UNIDENTIFIED_RECEIPTS": UNIDENTIFIED_RECEIPTS,
+        "LockNamespace": LockNamespace,
     }
 
 

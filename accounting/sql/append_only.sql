@@ -1,9 +1,9 @@
--- version: 2
+-- version: 3
 -- Posted rows are never changed: entries and lines are append-only, an account's identity
 -- (code, type, currency) is fixed and accounts are never deleted, and a balance-change row
--- changes once: when it is dispatched, with its running balance. These are plain triggers
--- with no bypass: no session setting makes them stand aside, and they stay enabled in
--- replica mode (ENABLE ALWAYS). Corrections are new entries (reversal, reclassification).
+-- changes once: when it is dispatched, with its running balance; closed days and their
+-- totals are final. These are plain triggers with no bypass: no session setting makes them
+-- stand aside, and they stay enabled in replica mode (ENABLE ALWAYS). Corrections are new entries (reversal, reclassification).
 CREATE OR REPLACE FUNCTION accounting_refuse_change() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
@@ -56,3 +56,15 @@ CREATE TRIGGER accounting_balancechange_only_dispatch
           OR OLD.created_at IS DISTINCT FROM NEW.created_at)
     EXECUTE FUNCTION accounting_refuse_change('a balance change changes only when dispatched');
 ALTER TABLE accounting_balancechange ENABLE ALWAYS TRIGGER accounting_balancechange_only_dispatch;
+
+DROP TRIGGER IF EXISTS accounting_closedday_kept ON accounting_closedday;
+CREATE TRIGGER accounting_closedday_kept
+    BEFORE UPDATE OR DELETE ON accounting_closedday
+    FOR EACH ROW EXECUTE FUNCTION accounting_refuse_change('a closed day stays closed');
+ALTER TABLE accounting_closedday ENABLE ALWAYS TRIGGER accounting_closedday_kept;
+
+DROP TRIGGER IF EXISTS accounting_accountdaytotal_kept ON accounting_accountdaytotal;
+CREATE TRIGGER accounting_accountdaytotal_kept
+    BEFORE UPDATE OR DELETE ON accounting_accountdaytotal
+    FOR EACH ROW EXECUTE FUNCTION accounting_refuse_change('a closed day''s totals are final');
+ALTER TABLE accounting_accountdaytotal ENABLE ALWAYS TRIGGER accounting_accountdaytotal_kept;

@@ -1,8 +1,11 @@
--- version: 2
+-- version: 3
 -- Each new journal entry is checked at commit (a deferred constraint trigger), in one
 -- query: it has exactly its declared number of lines, each line's currency is its account's,
--- and per currency the debits equal the credits. An entry that fails any of these cannot
--- commit, whatever inserted it.
+-- and per currency the debits equal the credits; and it is not posted in a closed day
+-- (journal_days.sql). An entry that fails any of these cannot commit, whatever inserted it.
+-- It commits holding its posting hour's lock shared, which the closing of that hour's day
+-- takes exclusively: an entry of a day either commits before the day's totals are read, or
+-- sees the day closed and is refused.
 --
 -- No plan of this function may scan a growing table sequentially, whatever the planner's
 -- statistics say (a fresh deployment, or tables past a statistics cliff before autovacuum's
@@ -16,7 +19,15 @@ DECLARE
     actual bigint;
     wrong_currency boolean;
     unbalanced boolean;
+    closed_until timestamptz;
 BEGIN
+    PERFORM pg_advisory_xact_lock_shared(
+        {{ LockNamespace.JOURNAL_HOUR }}, floor(extract(epoch FROM NEW.posted_at) / 3600)::integer);
+    SELECT d.ends_at INTO closed_until FROM accounting_closedday d ORDER BY d.day DESC LIMIT 1;
+    IF NEW.posted_at < closed_until THEN
+        RAISE EXCEPTION 'journal entry % is posted at %, in a closed day (closed until %)',
+            NEW.id, NEW.posted_at, closed_until USING ERRCODE = 'check_violation';
+    END IF;
     SELECT e.line_count,
            count(l.id),
            coalesce(bool_or(l.amount_currency <> a.currency), false),

@@ -98,13 +98,16 @@ def some_business(client):
     post_webhook(client, {**BRIEF_PAYLOAD, "amount": 1})  # a conflicting repeat
 
 
-def test_report_on_clean_books_is_ok_and_lists_open_items(some_business, period):
-    report = reconciliation_report_create(period_start=period[0], period_end=period[1])
+@pytest.mark.parametrize("full", [False, True], ids=["period", "full"])
+def test_report_on_clean_books_is_ok_and_lists_open_items(some_business, period, full):
+    report = reconciliation_report_create(period_start=period[0], period_end=period[1], full=full)
 
     assert report.status == ReportStatus.OK
     assert report.discrepancies == []
     totals = report.figures["totals"]
-    assert totals["payments_all_time"] == totals["clearing_debits_all_time"] == "145005.65"
+    assert totals["payments_period"] == totals["clearing_debits_period"] == "145005.65"
+    if full:
+        assert totals["payments_all_time"] == totals["clearing_debits_all_time"] == "145005.65"
     assert totals["period_debit"] == totals["period_credit"]
     assert totals["closing_balance"] == "0.00"
     [unidentified] = report.figures["unidentified_receipts"]
