@@ -8,8 +8,12 @@ check runs at commit), so the books hold whatever this code gets wrong. What is 
   receipts for INNs without one) and one booked delivery each, over `days` days;
 - a share of them to one "hot" organization;
 - reversals of a share of the organizations' payments;
-- then the deltas folded and the balance changes marked logged with their running balance
-  (the history is not written to the log stream).
+- then the deltas folded, the balance changes marked logged with their running balance
+  (the history is not written to the log stream), and the journal days that are over
+  closed, as beat would have closed them (accounting_journal_day_close).
+
+Payments are spread over the `days` days before now, but never into a day already closed:
+the entries' commit check refuses those, so a second load starts where the closed days end.
 
 Every loaded payment's document number starts with BULK-, and the loader refuses a database
 holding payments it did not load, so it can never mix test data into real books.
@@ -27,9 +31,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from accounting.chart import BANK_CLEARING, UNIDENTIFIED_RECEIPTS
-from accounting.models import EntryKind, Side
+from accounting.models import ClosedDay, EntryKind, Side
 from accounting.selectors import account_get_by_code
-from accounting.services import account_balances_fold
+from accounting.services import account_balances_fold, journal_days_close
 from common.locks import LockNamespace, advisory_xact_lock
 from organizations.inn import inn_with_check_digit
 from organizations.models import Organization
@@ -59,6 +63,7 @@ class BulkLoadReport:
     unidentified: int = 0
     reversals: int = 0
     organizations: int = 0
+    closed_days: int = 0
     seconds: float = 0.0
     phases: dict = field(default_factory=dict)
 
@@ -99,6 +104,7 @@ def ledger_bulk_load(
     days: int = 365,
     batch_size: int = 20_000,
     seed: int = 1,
+    close_days: bool = True,
     progress=None,
 ) -> BulkLoadReport:
     """Load `payments` payments over `days` days ending now, to `organizations`
@@ -106,7 +112,8 @@ def ledger_bulk_load(
     organization, and reverse `reversal_share` of the organizations' payments.
 
     One transaction per batch of `batch_size` payments. Raises BulkLoadRefused when the
-    database holds payments not loaded by this function.
+    database holds payments not loaded by this function, or when every one of those days is
+    closed. With `close_days`, the days that are over are closed at the end.
     """
     if Payment.objects.exclude(document_number__startswith=DOCUMENT_PREFIX).exists():
         raise BulkLoadRefused(
@@ -122,7 +129,17 @@ def ledger_bulk_load(
     unknown_inns = [inn_with_check_digit(f"56{n:07d}") for n in range(1, 101)]
     first = Payment.objects.count()
     end = datetime.now(UTC) - timedelta(minutes=1)
-    span = timedelta(days=days).total_seconds()
+    start = end - timedelta(days=days)
+    closed_until = ClosedDay.objects.order_by("-day").values_list("ends_at", flat=True).first()
+    if closed_until is not None and closed_until > start:
+        start = closed_until
+    if start >= end - timedelta(seconds=2):
+        raise BulkLoadRefused(
+            f"Every journal day up to {closed_until:%Y-%m-%d %H:%M %Z} is closed; "
+            "no entry can be posted into them."
+        )
+    # Reversals are posted a second after their payment, so payments end a second earlier.
+    span = (end - start).total_seconds() - 1
     currency = settings.DEFAULT_CURRENCY
 
     done = 0
@@ -205,6 +222,16 @@ def ledger_bulk_load(
     phase = time.monotonic()
     _mark_changes_logged()
     report.phases["log_s"] = round(time.monotonic() - phase, 1)
+    if close_days:
+        phase = time.monotonic()
+        if connection.in_atomic_block:
+            # Inside a caller's transaction the entries' deferred checks have not run yet;
+            # run them now, before their days close, as each batch's commit would have.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        report.closed_days = len(journal_days_close())
+        report.phases["close_s"] = round(time.monotonic() - phase, 1)
     report.seconds = time.monotonic() - started
     return report
 

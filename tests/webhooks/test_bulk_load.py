@@ -5,9 +5,17 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Sum
 
-from accounting.models import BalanceChange, BalanceDelta, EntryKind, JournalEntry
+from accounting.models import (
+    AccountDayTotal,
+    BalanceChange,
+    BalanceDelta,
+    ClosedDay,
+    EntryKind,
+    JournalEntry,
+    JournalLine,
+)
 from organizations.models import Organization
 from organizations.selectors import organization_balance_get
 from reconciliation.models import ReportStatus
@@ -56,3 +64,28 @@ def test_loader_refuses_books_with_payments_it_did_not_load(client):
     with pytest.raises(CommandError, match="not bulk-loaded"):
         call_command("ledger_bulk_load", "--payments", "10")
     assert Payment.objects.count() == 1
+
+
+def test_loader_closes_the_days_that_are_over_and_a_second_load_posts_after_them():
+    first = ledger_bulk_load(payments=800, organizations=5, hot_share=0.5, batch_size=400)
+
+    closed = ClosedDay.objects.order_by("day")
+    assert first.closed_days == closed.count() > 300
+    closed_until = closed.last().ends_at
+    # Every line of a closed day is in that day's totals, and no later line is.
+    assert AccountDayTotal.objects.aggregate(n=Sum("lines"))["n"] == JournalLine.objects.filter(
+        entry__posted_at__lt=closed_until
+    ).count()
+
+    loaded = Payment.objects.aggregate(last=Max("id"))["last"]
+    second = ledger_bulk_load(payments=200, organizations=5, hot_share=0.5, seed=2,
+                              close_days=False)  # fmt: skip
+
+    assert second.closed_days == 0
+    later = Payment.objects.filter(id__gt=loaded)
+    assert later.count() == 200
+    assert later.aggregate(first=Min("received_at"))["first"] >= closed_until
+    report = reconciliation_report_create(
+        period_start=closed.first().starts_at, period_end=closed_until + timedelta(days=1)
+    )
+    assert report.status == ReportStatus.OK, report.discrepancies

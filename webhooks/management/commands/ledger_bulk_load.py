@@ -20,6 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=365)
         parser.add_argument("--batch", type=int, default=20_000)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--no-close", action="store_true",
+                            help="leave the journal days open (beat closes them)")  # fmt: skip
 
     def handle(self, *args, **options):
         for name in ("hot_share", "unknown_share", "reversal_share"):
@@ -44,13 +46,15 @@ class Command(BaseCommand):
                 days=options["days"],
                 batch_size=options["batch"],
                 seed=options["seed"],
+                close_days=not options["no_close"],
                 progress=progress if options["verbosity"] > 1 else None,
             )
         except BulkLoadRefused as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"Loaded {report.payments} payments ({report.unidentified} unidentified, "
-            f"{report.reversals} reversed) to {report.organizations} organizations in "
+            f"{report.reversals} reversed) to {report.organizations} organizations, "
+            f"{report.closed_days} journal days closed, in "
             f"{report.seconds:.1f}s: {report.payments_per_second:.0f} payments/s "
             f"({', '.join(f'{k} {v}' for k, v in report.phases.items())})"
         )
