@@ -3,7 +3,14 @@ from django.utils.html import format_html, format_html_join
 
 from accounting.admin import JournalEntryAdmin
 from accounting.models import JournalEntry
-from common.admin_tools import LINE_BREAK, ReadOnlyAdminMixin, admin_link, local_time
+from common.admin_tools import (
+    LINE_BREAK,
+    LargeTablePaginator,
+    ReadOnlyAdminMixin,
+    ReceivedRangeFilter,
+    admin_link,
+    local_time,
+)
 from webhooks.models import BankImitation, Delivery, DeliveryResult, Payment
 
 _RESULT_COLOURS = {
@@ -19,10 +26,11 @@ _RESULT_COLOURS = {
 class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["operation_id", "source", "amount", "payer_inn", "document_number",
                     "document_date", "received_at", "entry_link"]  # fmt: skip
-    list_filter = ["source"]
+    list_filter = [ReceivedRangeFilter, "source"]
     search_fields = ["operation_id", "payer_inn", "document_number"]
-    date_hierarchy = "received_at"
     list_select_related = ["entry"]
+    paginator = LargeTablePaginator
+    show_full_result_count = False
 
     @admin.display(description="Entry")
     def entry_link(self, obj):
@@ -48,10 +56,11 @@ class FollowUpFilter(admin.SimpleListFilter):
 class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "received_at", "result_badge", "http_status", "operation_id",
                     "payment_link", "why"]  # fmt: skip
-    list_filter = [FollowUpFilter, "result", "http_status"]
+    list_filter = [ReceivedRangeFilter, FollowUpFilter, "result", "http_status"]
     search_fields = ["operation_id", "raw_body"]
-    date_hierarchy = "received_at"
     list_select_related = ["payment"]
+    paginator = LargeTablePaginator
+    show_full_result_count = False
 
     @admin.display(description="Result", ordering="result")
     def result_badge(self, obj):

@@ -2,13 +2,17 @@
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from accounting.models import EntryKind, JournalEntry
+from common.admin_tools import LargeTablePaginator
 from organizations.models import Organization
 from organizations.services import organization_create
 from tests.factories import WebhookPayloadFactory
@@ -84,6 +88,43 @@ def test_journal_search_and_filters(accountant, books, query, matches):
 def test_journal_date_range_filter(accountant, books):
     assert len(_entry_ids(accountant.get(JOURNAL, {"posted_from": "2000-01-01"}))) == 3
     assert _entry_ids(accountant.get(JOURNAL, {"posted_to": "2000-01-01"})) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [JOURNAL, f"{JOURNAL}?account=62.1234567890", "/admin/webhooks/payment/",
+     "/admin/webhooks/delivery/?received_from=2000-01-01"],
+)  # fmt: skip
+def test_large_lists_count_at_most_a_bounded_number_of_rows(accountant, books, url):
+    """A page of the journal, the payments or the deliveries never counts the whole table:
+    every COUNT is over a LIMITed subquery, and the lines are read per shown entry."""
+    with CaptureQueriesContext(connection) as queries:
+        response = accountant.get(url)
+
+    assert response.status_code == 200 and response.context["cl"].result_count >= 1
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts, "the list counts its rows"
+    for sql in counts:
+        assert f"LIMIT {LargeTablePaginator.EXACT_UP_TO + 1}" in sql, sql
+    # The page's own query aggregates nothing at its top level (no GROUP BY after its last
+    # subquery): the per-entry totals and account codes are correlated subqueries.
+    # (A page that holds the whole list is read without a LIMIT.)
+    pages = [q["sql"] for q in queries if re.search(r"ORDER BY [^()]*(LIMIT \d+)?$", q["sql"])]
+    assert pages
+    for page in pages:
+        assert "GROUP BY" not in page.rsplit(")", 1)[-1], page
+
+
+def test_past_the_exact_count_the_list_shows_the_planner_estimate(accountant, books, monkeypatch):
+    monkeypatch.setattr(LargeTablePaginator, "EXACT_UP_TO", 1)
+
+    response = accountant.get(JOURNAL)
+
+    # Three entries: more than one, so the count is the planner's estimate, never below 2.
+    assert response.context["cl"].result_count >= 2
+    assert _entry_ids(response) == sorted(
+        JournalEntry.objects.values_list("pk", flat=True), reverse=True
+    )
 
 
 def test_entry_page_shows_lines_payment_and_raw_deliveries(accountant, books):
