@@ -120,7 +120,6 @@ def ledger_bulk_load(
             "The database holds payments that were not bulk-loaded; refusing to add to them."
         )
     started = time.monotonic()
-    rng = random.Random(seed)
     report = BulkLoadReport()
     orgs = _organizations(organizations)
     report.organizations = len(orgs)
@@ -128,6 +127,8 @@ def ledger_bulk_load(
     suspense = account_get_by_code(code=UNIDENTIFIED_RECEIPTS.code)
     unknown_inns = [inn_with_check_digit(f"56{n:07d}") for n in range(1, 101)]
     first = Payment.objects.count()
+    # Seeded by what is loaded already too, so a second load draws other operation ids.
+    rng = random.Random(f"{seed}/{first}")
     end = datetime.now(UTC) - timedelta(minutes=1)
     start = end - timedelta(days=days)
     closed_until = ClosedDay.objects.order_by("-day").values_list("ends_at", flat=True).first()
