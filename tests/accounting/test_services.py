@@ -229,3 +229,42 @@ def test_fold_skips_an_account_whose_sum_it_cannot_store_and_folds_the_others(ca
     assert not AccountBalance.objects.filter(account=broken).exists()
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and f"id={broken.pk}" in errors[0].getMessage()
+
+
+def _scans_of(plan: dict, table: str):
+    if plan.get("Relation Name") == table:
+        yield plan
+    for child in plan.get("Plans", []):
+        yield from _scans_of(child, table)
+
+
+def test_fold_reads_each_delta_once_whatever_the_statistics():
+    """The delta table is a queue, so ANALYZE nearly always finds it empty. With statistics
+    like that, the fold must still read each pending delta once, not once per delta."""
+    from django.db import connection
+
+    from accounting import services
+
+    organization = OrganizationFactory()
+    # A table of dead rows and no live one, as after a busy hour's folds: zero deltas
+    # (they change no balance), folded away, then ANALYZE.
+    BalanceDelta.objects.bulk_create(
+        BalanceDelta(account=organization.account, amount=Decimal(0)) for _ in range(20_000)
+    )
+    account_balances_fold()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounting_balancedelta")
+    for _ in range(30):
+        _receipt(organization.account, "1.00")
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + services._FOLD_SQL.format(only_account=""),
+            {"limit": 1000, "skip": [], "account": None},
+        )
+        (plan,) = cursor.fetchone()[0]
+
+    scans = list(_scans_of(plan["Plan"], "accounting_balancedelta"))
+    assert scans and all(scan["Actual Loops"] == 1 for scan in scans), scans
+    assert not BalanceDelta.objects.exists()
+    assert account_balance_get(account=organization.account) == Decimal("30.00")
