@@ -150,7 +150,14 @@ def ledger_bulk_load(
             entries, lines, payment_rows, deliveries = [], [], [], []
             entry_ids = _reserve_ids(cursor, "accounting_journalentry", count * 2)
             payment_ids = _reserve_ids(cursor, "webhooks_payment", count)
-            moments = sorted(end - timedelta(seconds=rng.random() * span) for _ in range(count))
+            # Each batch fills its own slice of the span, in time order, as real intake would
+            # (ids follow time), and its entries' commit checks take the advisory locks of a
+            # few posting hours rather than of every hour of the span.
+            slice_start = start + timedelta(seconds=span * done / payments)
+            slice_span = span * count / payments
+            moments = sorted(
+                slice_start + timedelta(seconds=rng.random() * slice_span) for _ in range(count)
+            )
             reversals = []
             for n in range(count):
                 number = first + done + n + 1
