@@ -63,6 +63,15 @@ def wait_for(condition, *, timeout: float, what: str, interval: float = 0.2):
         time.sleep(interval)
 
 
+def wait_for_task(log_path: Path, task_id: str, *, timeout: float) -> str:
+    """Wait until the worker logged task `task_id` as succeeded; return what it returned."""
+    pattern = re.compile(rf"\[{re.escape(task_id)}\] succeeded in [0-9.]+s: (.*)$", re.M)
+    match = wait_for(
+        lambda: pattern.search(log_path.read_text()), timeout=timeout, what=f"task {task_id}"
+    )
+    return match.group(1)
+
+
 def logged_change_ids(log_text: str) -> list[int]:
     """Ids of the balance changes the worker wrote to the balance-change log, in order."""
     return [int(match) for match in re.findall(r"balance change id=(\d+) ", log_text)]
