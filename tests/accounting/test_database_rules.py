@@ -1,4 +1,6 @@
-"""PostgreSQL itself refuses to break the books, whatever SQL a session sends."""
+"""What PostgreSQL itself refuses, tried in raw SQL by the tables' owner (the test role): the
+checks, the deferred entry checks and the append-only triggers. What the application's role
+is refused on top (TRUNCATE, DISABLE TRIGGER) is in tests/test_database_roles.py."""
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
