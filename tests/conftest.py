@@ -7,6 +7,7 @@ from django.conf import settings
 from accounting.services import chart_of_accounts_seed
 from tests.books import assert_books_balanced
 from tests.servers import database_url_of, gunicorn_server
+from tests.skip_policy import pytest_addoption, pytest_configure  # noqa: F401 (hooks)
 
 
 @pytest.fixture(autouse=True)

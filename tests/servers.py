@@ -18,9 +18,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn_server(*, database_url: str, workers: int = 2, threads: int = 1, env=None):
-    """Serve settings.wsgi on a free port; yield its base URL; stop it on exit."""
+def gunicorn_server(
+    *, database_url: str, workers: int = 2, threads: int = 1, env=None, log_path=None
+):
+    """Serve settings.wsgi on a free port; yield its base URL; stop it on exit. Its output
+    goes to `log_path` when given, else nowhere."""
     port = free_port()
+    log = log_path.open("w") if log_path is not None else subprocess.DEVNULL
     process = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "settings.wsgi:application",
@@ -36,8 +40,8 @@ def gunicorn_server(*, database_url: str, workers: int = 2, threads: int = 1, en
             "DJANGO_SETTINGS_MODULE": "settings.settings",
             **(env or {}),
         },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT if log_path is not None else subprocess.DEVNULL,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
@@ -53,6 +57,8 @@ def gunicorn_server(*, database_url: str, workers: int = 2, threads: int = 1, en
     finally:
         process.terminate()
         process.wait(timeout=30)
+        if log_path is not None:
+            log.close()
 
 
 def database_url_of(settings_dict: dict, *, as_owner: bool = False) -> str:

@@ -17,7 +17,14 @@ from tests.factories import WebhookPayloadFactory
 from tests.http import http_request
 from tests.servers import database_url_of, free_port, gunicorn_server
 from tests.webhooks.helpers import WEBHOOK_URL, dumps
-from tests.workers import celery_worker, children_of, logged_change_ids, purge_broker, wait_for
+from tests.workers import (
+    celery_worker,
+    children_of,
+    logged_change_ids,
+    purge_broker,
+    wait_for,
+    wait_for_task,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,9 +85,11 @@ def test_broker_outage_loses_nothing_and_the_sweep_logs_each_change_once(tmp_pat
     purge_broker()
     log_path = tmp_path / "worker.log"
     with celery_worker(database_url=database_url, log_path=log_path):
-        balance_changes_dispatch_task.delay()
-        wait_for(_all_dispatched, timeout=60, what="sweep")
-        balance_changes_dispatch_task.delay()  # a second sweep finds nothing left to log
+        first = balance_changes_dispatch_task.delay()
+        assert wait_for_task(log_path, first.id, timeout=60) == "10"
+        assert _all_dispatched()
+        second = balance_changes_dispatch_task.delay()
+        assert wait_for_task(log_path, second.id, timeout=60) == "0"  # nothing left to log
         account_balances_fold_task.delay()
         wait_for(lambda: not BalanceDelta.objects.exists(), timeout=60, what="fold")
 

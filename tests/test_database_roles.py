@@ -1,5 +1,6 @@
-"""Least privilege in PostgreSQL: the role the service connects as cannot change the books,
-whatever SQL it sends; rejected deliveries leave only through the audited purge."""
+"""Least privilege in PostgreSQL: the role the service connects as cannot change posted rows,
+truncate them or switch the triggers off; rejected deliveries leave only through the audited
+purge. (It may rewrite cached balances, as the fold must: reconciliation checks those.)"""
 
 import os
 import subprocess

@@ -1,15 +1,11 @@
 import json
-import logging
-import logging.config
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 
-from common.observability import operation_id_var, request_id_var
 from tests.http import http_request
 from tests.servers import database_url_of, free_port, gunicorn_server
-from tests.webhooks.helpers import BRIEF_PAYLOAD, post_webhook
+from tests.webhooks.helpers import BRIEF_PAYLOAD, WEBHOOK_URL, dumps, post_webhook
 
 
 def test_healthz_answers_without_the_database(client):
@@ -56,29 +52,27 @@ def test_request_id_is_echoed_or_made(client):
     assert len(made["X-Request-Id"]) == 32
 
 
-def test_json_logs_carry_request_and_operation_ids(capsys):
-    config = {
-        **django_settings.LOGGING,
-        "handlers": {
-            "console": {
-                **django_settings.LOGGING["handlers"]["console"],
-                "formatter": "json",
-                "stream": "ext://sys.stdout",
-            }
-        },
-    }
-    logging.config.dictConfig(config)
-    request_token = request_id_var.set("req-1")
-    operation_token = operation_id_var.set("ccf0a86d-041b-4991-bcf7-e2352f7b8a4a")
-    try:
-        logging.getLogger("webhooks").warning("booked")
-    finally:
-        request_id_var.reset(request_token)
-        operation_id_var.reset(operation_token)
-        logging.config.dictConfig(django_settings.LOGGING)
+@pytest.mark.django_db(transaction=True)
+def test_json_logs_of_a_real_webhook_carry_its_request_and_operation_ids(tmp_path):
+    """A webhook posted to gunicorn with JSON logs while the broker is down: the warning the
+    booking logs names the caller's request id and the payment's operation id."""
+    log_path = tmp_path / "web.log"
+    with gunicorn_server(
+        database_url=database_url_of(connection.settings_dict),
+        workers=1,
+        env={"LOG_FORMAT": "json", "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"},
+        log_path=log_path,
+    ) as url:
+        status, headers, _ = http_request(
+            url + WEBHOOK_URL, dumps(BRIEF_PAYLOAD), headers={"X-Request-Id": "bank-req-77"}
+        )
 
-    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert record["message"] == "booked"
-    assert record["level"] == "WARNING"
-    assert record["request_id"] == "req-1"
-    assert record["operation_id"] == "ccf0a86d-041b-4991-bcf7-e2352f7b8a4a"
+    assert status == 200
+    assert headers["X-Request-Id"] == "bank-req-77"
+    records = [
+        json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")
+    ]
+    [warning] = [r for r in records if r.get("message", "").startswith("Broker unavailable")]
+    assert warning["level"] == "WARNING"
+    assert warning["request_id"] == "bank-req-77"
+    assert warning["operation_id"] == BRIEF_PAYLOAD["operation_id"]

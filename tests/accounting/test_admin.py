@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from accounting.models import EntryKind, JournalEntry
+from accounting.models import Account, EntryKind, JournalEntry
 from common.admin_tools import LargeTablePaginator
 from organizations.models import Organization
 from organizations.services import organization_create
@@ -38,21 +38,34 @@ def _entry_ids(response):
     return [entry.pk for entry in response.context["cl"].result_list]
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        JOURNAL,
-        "/admin/accounting/account/",
-        "/admin/accounting/account/trial-balance/",
-        "/admin/organizations/organization/",
-        "/admin/webhooks/payment/",
-        "/admin/webhooks/delivery/",
-        "/admin/webhooks/delivery/?follow_up=conflicts",
-        "/admin/reconciliation/reconciliationreport/",
-    ],
-)
-def test_accountant_sees_every_page(accountant, books, url):
-    assert accountant.get(url).status_code == 200
+# (page, rows it lists: the books fixture's three entries, payments and so on)
+PAGES = {
+    JOURNAL: 3,
+    "/admin/organizations/organization/": 1,
+    "/admin/webhooks/payment/": 3,
+    "/admin/webhooks/delivery/": 4,
+    "/admin/webhooks/delivery/?follow_up=conflicts": 1,
+    "/admin/reconciliation/reconciliationreport/": 0,
+}
+
+
+@pytest.mark.parametrize(("url", "rows"), PAGES.items(), ids=list(PAGES))
+def test_accountant_sees_every_list_with_its_rows(accountant, books, url, rows):
+    response = accountant.get(url)
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == rows
+
+
+def test_accountant_sees_the_chart_of_accounts_and_the_trial_balance(accountant, books):
+    accounts = accountant.get("/admin/accounting/account/")
+    trial_balance = accountant.get("/admin/accounting/account/trial-balance/")
+
+    codes = {account.code for account in accounts.context["cl"].result_list}
+    assert {"51", "62.1234567890"} <= codes
+    assert accounts.context["cl"].result_count == Account.objects.count()
+    assert trial_balance.status_code == 200
+    assert trial_balance.context["total_debit"] == Decimal("145327.50")
 
 
 def test_journal_lists_accounts_totals_and_document(accountant, books):
@@ -159,7 +172,8 @@ def test_accountant_reverses_an_entry_with_a_reason(accountant, books, client):
 def test_reversal_needs_a_reason(accountant, books):
     response = accountant.post(f"{JOURNAL}{books.entry_id}/reverse/", {"reason": ""})
 
-    assert response.status_code == 200
+    assert response.status_code == 200  # the form again, with its error
+    assert response.context["form"].errors == {"reason": ["This field is required."]}
     assert not JournalEntry.objects.filter(kind=EntryKind.REVERSAL).exists()
 
 
@@ -204,13 +218,18 @@ def test_accountant_can_delete_nothing(accountant, books, url):
     )
 
     assert accountant.post(url, {"post": "yes"}).status_code == 403
+    assert JournalEntry.objects.filter(pk=books.entry_id).exists()
+    assert Payment.objects.filter(pk=books.pk).exists()
+    assert Organization.objects.filter(pk=organization.pk, account_id=organization.account_id)
 
 
 def test_posted_entry_cannot_be_changed(accountant, books):
+    memo = JournalEntry.objects.get(pk=books.entry_id).memo
     response = accountant.post(f"{JOURNAL}{books.entry_id}/change/", {"memo": "edited"})
 
     assert response.status_code == 403
-    assert JournalEntry.objects.get(pk=books.entry_id).memo != "edited"
+    assert memo != "edited"
+    assert JournalEntry.objects.get(pk=books.entry_id).memo == memo
 
 
 def test_journal_exports_to_csv_and_xlsx(accountant, books):

@@ -1,4 +1,6 @@
-"""PostgreSQL itself refuses to break the books, whatever SQL a session sends."""
+"""What PostgreSQL itself refuses, tried in raw SQL by the tables' owner (the test role): the
+checks, the deferred entry checks and the append-only triggers. What the application's role
+is refused on top (TRUNCATE, DISABLE TRIGGER) is in tests/test_database_roles.py."""
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -55,11 +57,18 @@ def test_unbalanced_entry_is_refused_at_commit(accounts):
     assert JournalEntry.objects.count() == 0
 
 
-def test_entry_with_one_line_is_refused(accounts):
+@pytest.mark.parametrize(
+    ("declared", "refusal"),
+    [(1, 'violates check constraint "entry_has_two_lines"'), (2, "has 1 lines")],
+    ids=["declared-one", "declared-two"],
+)
+def test_entry_with_one_line_is_refused(accounts, declared, refusal):
     clearing, _ = accounts
 
-    with pytest.raises(IntegrityError):
-        _raw_entry([(clearing, "D", "10.00", "RUB")])
+    with pytest.raises(IntegrityError, match=refusal):
+        _raw_entry([(clearing, "D", "10.00", "RUB")], line_count=declared)
+
+    assert JournalEntry.objects.count() == 0
 
 
 def test_entry_declaring_fewer_than_two_lines_is_refused(accounts):
@@ -180,7 +189,66 @@ def test_no_session_setting_makes_the_triggers_stand_aside(accounts, statement):
 
     with pytest.raises(DatabaseError, match="is refused"), transaction.atomic():
         # django-pgtrigger's bypass hook, naming every trigger the database has.
-        _sql("SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + ",".join(every_trigger) + "}"])
+        _sql(
+            "SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + ",".join(every_trigger) + "}"]
+        )
         _sql(statement)
 
     assert JournalLine.objects.filter(amount=10).count() == 2
+
+
+@pytest.mark.parametrize("inn", ["123456789", "12345678901", "12345678ab", "1234567890 ", ""])
+def test_organization_with_a_malformed_inn_is_refused(inn):
+    (account_id,) = _sql(
+        "INSERT INTO accounting_account (code, name, type, currency, created_at)"
+        " VALUES ('62.raw', 'raw', 'liability', 'RUB', now()) RETURNING id"
+    )
+
+    with pytest.raises(IntegrityError, match="inn_format"), transaction.atomic():
+        _sql(
+            "INSERT INTO organizations_organization (inn, name, account_id, created_at)"
+            " VALUES (%s, 'Raw', %s, now())",
+            [inn, account_id],
+        )
+
+    assert _sql("SELECT count(*) FROM organizations_organization") == (0,)
+
+
+@pytest.mark.parametrize("inn", ["1234567890", "123456789012"])
+def test_organization_with_a_ten_or_twelve_digit_inn_is_accepted_in_raw_sql(inn):
+    (account_id,) = _sql(
+        "INSERT INTO accounting_account (code, name, type, currency, created_at)"
+        " VALUES ('62.raw', 'raw', 'liability', 'RUB', now()) RETURNING id"
+    )
+
+    _sql(
+        "INSERT INTO organizations_organization (inn, name, account_id, created_at)"
+        " VALUES (%s, 'Raw', %s, now())",
+        [inn, account_id],
+    )
+
+    assert _sql("SELECT inn FROM organizations_organization") == (inn,)
+
+
+def test_entry_of_an_unknown_kind_is_refused(accounts):
+    clearing, organization = accounts
+
+    with pytest.raises(IntegrityError, match="entry_kind_valid"), transaction.atomic():
+        _sql(
+            "INSERT INTO accounting_journalentry (kind, memo, reference, party, line_count, reason)"
+            " VALUES ('gift', 'raw', '', '', 2, '')"
+        )
+
+    assert JournalEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize("account_type", ["bogus", "Asset", ""])
+def test_account_of_an_unknown_type_is_refused(account_type):
+    with pytest.raises(IntegrityError, match="account_type_valid"), transaction.atomic():
+        _sql(
+            "INSERT INTO accounting_account (code, name, type, currency, created_at)"
+            " VALUES ('99.raw', 'raw', %s, 'RUB', now())",
+            [account_type],
+        )
+
+    assert _sql("SELECT count(*) FROM accounting_account WHERE code = '99.raw'") == (0,)

@@ -67,6 +67,8 @@ def test_concurrent_distinct_payments_are_all_booked(app_server):
 
 
 def test_organization_created_during_deliveries_gets_every_payment(app_server):
+    # Under load, whichever order the creation and each booking happen in; both orders are
+    # forced one at a time in tests/organizations/test_creation_race.py.
     inn = "7707083893"
     payloads = [WebhookPayloadFactory(payer_inn=inn, amount=Decimal("10.01")) for _ in range(30)]
     created = threading.Event()

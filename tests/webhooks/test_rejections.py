@@ -102,7 +102,15 @@ def test_wrong_content_type_is_415(client, content_type):
     response = client.post(WEBHOOK_URL, data=dumps(BRIEF_PAYLOAD), content_type=content_type)
 
     assert response.status_code == 415
+    assert response.json() == {"detail": "Content-Type must be application/json."}
     assert Payment.objects.count() == 0
+    assert JournalEntry.objects.count() == 0
+    rejected = Delivery.objects.get()
+    assert (rejected.result, rejected.http_status) == (DeliveryResult.REJECTED, 415)
+    assert rejected.errors == {"detail": "Content-Type must be application/json."}
+    assert rejected.remote_addr == "127.0.0.1"
+    assert rejected.headers.get("Content-Type", "") == content_type
+    assert rejected.raw_body == ""  # a body of another type is refused unread
 
 
 def test_json_content_type_with_charset_is_accepted(client):
