@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountingConfig(AppConfig):
     name = "accounting"
-    verbose_name = "Accounting ledger"
+    verbose_name = _("Accounting ledger")
 
     # What the application's database role may do (common/roles.py). Posted entries and
     # lines are insert-only; balance rows take what the write path and the fold need.

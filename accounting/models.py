@@ -26,6 +26,7 @@ organizations and unidentified receipts are owed), written by the same trigger.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import CurrencyField, MoneyField
 
 # A line or payment holds up to 16 integer digits; a balance up to 36, so that the sum of
@@ -35,36 +36,38 @@ BALANCE_MAX_DIGITS = 38
 
 
 class AccountType(models.TextChoices):
-    ASSET = "asset", "Asset"
-    LIABILITY = "liability", "Liability"
-    EQUITY = "equity", "Equity"
-    INCOME = "income", "Income"
-    EXPENSE = "expense", "Expense"
+    ASSET = "asset", _("Asset")
+    LIABILITY = "liability", _("Liability")
+    EQUITY = "equity", _("Equity")
+    INCOME = "income", _("Income")
+    EXPENSE = "expense", _("Expense")
 
 
 DEBIT_NORMAL_TYPES = (AccountType.ASSET, AccountType.EXPENSE)
 
 
 class Side(models.TextChoices):
-    DEBIT = "D", "Debit"
-    CREDIT = "C", "Credit"
+    DEBIT = "D", _("Debit")
+    CREDIT = "C", _("Credit")
 
 
 class EntryKind(models.TextChoices):
-    PAYMENT = "payment", "Payment"
-    REVERSAL = "reversal", "Reversal"
-    RECLASSIFICATION = "reclassification", "Reclassification"
-    MANUAL = "manual", "Manual"
+    PAYMENT = "payment", _("Payment")
+    REVERSAL = "reversal", _("Reversal")
+    RECLASSIFICATION = "reclassification", _("Reclassification")
+    MANUAL = "manual", _("Manual")
 
 
 class Account(models.Model):
-    code = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=255)
-    type = models.CharField(max_length=16, choices=AccountType.choices)
-    currency = CurrencyField(default=settings.DEFAULT_CURRENCY)
-    created_at = models.DateTimeField(auto_now_add=True)
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    type = models.CharField(_("type"), max_length=16, choices=AccountType.choices)
+    currency = CurrencyField(_("currency"), default=settings.DEFAULT_CURRENCY)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -81,20 +84,30 @@ class Account(models.Model):
 
 
 class JournalEntry(models.Model):
-    kind = models.CharField(max_length=20, choices=EntryKind.choices)
-    memo = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=EntryKind.choices)
+    memo = models.CharField(_("memo"), max_length=255, blank=True)
     # The business reference: a payment's operation_id, a document number.
-    reference = models.CharField(max_length=128, blank=True)
+    reference = models.CharField(_("reference"), max_length=128, blank=True)
     # The counterparty's identifier (an INN) when the entry concerns one.
-    party = models.CharField(max_length=32, blank=True)
-    line_count = models.PositiveSmallIntegerField()
+    party = models.CharField(_("party"), max_length=32, blank=True)
+    line_count = models.PositiveSmallIntegerField(_("line count"))
     reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
     )
     reclassifies = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reclassified_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reclassified_by",
+        verbose_name=_("reclassifies"),
     )
-    reason = models.TextField(blank=True)
+    reason = models.TextField(_("reason"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -102,11 +115,13 @@ class JournalEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        verbose_name=_("created by"),
     )
-    posted_at = models.DateTimeField(db_default=models.functions.Now())
+    posted_at = models.DateTimeField(_("posted at"), db_default=models.functions.Now())
 
     class Meta:
-        verbose_name_plural = "journal entries"
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
         ordering = ["-id"]
         # Plain btrees: each index is written by every booking, so only the ones reads use.
         indexes = [
@@ -116,8 +131,8 @@ class JournalEntry(models.Model):
             models.Index(fields=["posted_at"], name="entry_posted_at"),
         ]
         permissions = [
-            ("reverse_journalentry", "Can reverse a journal entry"),
-            ("reclassify_journalentry", "Can reclassify an unidentified receipt"),
+            ("reverse_journalentry", _("Can reverse a journal entry")),
+            ("reclassify_journalentry", _("Can reclassify an unidentified receipt")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -133,19 +148,28 @@ class JournalEntry(models.Model):
 
 
 class JournalLine(models.Model):
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, related_name="lines", verbose_name=_("entry")
+    )
     # Indexed by (account, id) below, which also serves lookups by account alone.
     account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="lines", db_index=False
+        Account,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_index=False,
+        verbose_name=_("account"),
     )
-    side = models.CharField(max_length=1, choices=Side.choices)
+    side = models.CharField(_("side"), max_length=1, choices=Side.choices)
     amount = MoneyField(
+        _("amount"),
         max_digits=AMOUNT_MAX_DIGITS,
         decimal_places=2,
         default_currency=settings.DEFAULT_CURRENCY,
     )
 
     class Meta:
+        verbose_name = _("journal line")
+        verbose_name_plural = _("journal lines")
         ordering = ["id"]
         indexes = [models.Index(fields=["account", "id"], name="line_account_id")]
         constraints = [
@@ -163,10 +187,20 @@ class AccountBalance(models.Model):
     """The consolidated balance of an account, on its normal side; written only by the fold."""
 
     account = models.OneToOneField(
-        Account, primary_key=True, on_delete=models.PROTECT, related_name="cached_balance"
+        Account,
+        primary_key=True,
+        on_delete=models.PROTECT,
+        related_name="cached_balance",
+        verbose_name=_("account"),
     )
-    balance = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2, default=0)
-    updated_at = models.DateTimeField(db_default=models.functions.Now())
+    balance = models.DecimalField(
+        _("balance"), max_digits=BALANCE_MAX_DIGITS, decimal_places=2, default=0
+    )
+    updated_at = models.DateTimeField(_("updated at"), db_default=models.functions.Now())
+
+    class Meta:
+        verbose_name = _("account balance")
+        verbose_name_plural = _("account balances")
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.balance}"
@@ -175,8 +209,14 @@ class AccountBalance(models.Model):
 class BalanceDelta(models.Model):
     """A signed change to an account's balance, not yet folded into AccountBalance."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    amount = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("balance delta")
+        verbose_name_plural = _("balance deltas")
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.amount:+}"
@@ -186,20 +226,32 @@ class BalanceChange(models.Model):
     """The balance-change log: one row per liability account an entry changes."""
 
     # Not indexed: the log is read by its pending rows (partial index below), not by these.
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+", db_index=False)
-    entry = models.ForeignKey(
-        JournalEntry, on_delete=models.PROTECT, related_name="+", db_index=False
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("account"),
     )
-    amount = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+    entry = models.ForeignKey(
+        JournalEntry,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("entry"),
+    )
+    amount = models.DecimalField(_("amount"), max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
     # The account's balance after this change in the log's order: set when the change is
     # dispatched, as the running balance of the account's logged changes.
     balance_after = models.DecimalField(
-        max_digits=BALANCE_MAX_DIGITS, decimal_places=2, null=True, blank=True
+        _("balance after"), max_digits=BALANCE_MAX_DIGITS, decimal_places=2, null=True, blank=True
     )
-    created_at = models.DateTimeField(db_default=models.functions.Now())
-    dispatched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_default=models.functions.Now())
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("balance change")
+        verbose_name_plural = _("balance changes")
         ordering = ["id"]
         indexes = [
             models.Index(
@@ -218,9 +270,17 @@ class LoggedBalance(models.Model):
     change's running balance starts. Written only by the balance-change dispatch."""
 
     account = models.OneToOneField(
-        Account, primary_key=True, on_delete=models.PROTECT, related_name="+"
+        Account,
+        primary_key=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("account"),
     )
-    balance = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+    balance = models.DecimalField(_("balance"), max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("logged balance")
+        verbose_name_plural = _("logged balances")
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.balance}"
@@ -232,12 +292,14 @@ class ClosedDay(models.Model):
     totals per account (AccountDayTotal) are final. Days close in order, an hour after they
     end; reports and statements then read a day's totals instead of its lines."""
 
-    day = models.DateField(primary_key=True)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField(unique=True)
-    closed_at = models.DateTimeField(db_default=models.functions.Now())
+    day = models.DateField(_("day"), primary_key=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"), unique=True)
+    closed_at = models.DateTimeField(_("closed at"), db_default=models.functions.Now())
 
     class Meta:
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
         ordering = ["day"]
         constraints = [
             models.CheckConstraint(
@@ -253,15 +315,27 @@ class AccountDayTotal(models.Model):
     """One account's debits, credits and number of lines on a closed day: computed from the
     lines once, when the day closes; never changed."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+", db_index=False)
-    day = models.ForeignKey(
-        ClosedDay, on_delete=models.PROTECT, related_name="totals", db_index=False
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("account"),
     )
-    debit = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
-    credit = models.DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
-    lines = models.PositiveIntegerField()
+    day = models.ForeignKey(
+        ClosedDay,
+        on_delete=models.PROTECT,
+        related_name="totals",
+        db_index=False,
+        verbose_name=_("day"),
+    )
+    debit = models.DecimalField(_("debit"), max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+    credit = models.DecimalField(_("credit"), max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
+    lines = models.PositiveIntegerField(_("lines"))
 
     class Meta:
+        verbose_name = _("account day total")
+        verbose_name_plural = _("account day totals")
         constraints = [
             # Also the index of an account's days, in order.
             models.UniqueConstraint(fields=["account", "day"], name="accountdaytotal_unique"),

@@ -140,6 +140,11 @@ class TrialBalanceRow:
         """Debit-positive balance: debits minus credits."""
         return self.debit - self.credit
 
+    @property
+    def type_label(self) -> str:
+        """The account type's name in the active language."""
+        return AccountType(self.type).label
+
 
 _COVERED_SQL = """
 SELECT min(starts_at), max(ends_at) FROM accounting_closedday
@@ -379,6 +384,11 @@ class StatementLine:
     debit: Decimal
     credit: Decimal
     balance: Decimal
+
+    @property
+    def kind_label(self) -> str:
+        """The entry kind's name in the active language."""
+        return EntryKind(self.kind).label
 
 
 @dataclass(frozen=True)

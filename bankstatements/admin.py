@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from bankstatements.exceptions import StatementRefused
 from bankstatements.models import BankStatement, LineStatus, StatementLine, StatementSource
@@ -37,33 +38,48 @@ _STATUS_COLOURS = {
 }
 _SUMMARY_COLOURS = {"reconciled": "#1a7f37", "open items": "#cf222e",
                     "ambiguous lines": "#9a6700", "superseded": "#57606a"}  # fmt: skip
+# What the statement's summary status is called on the pages.
+SUMMARY_LABELS = {
+    "reconciled": _("Reconciled"),
+    "open items": _("Open items"),
+    "ambiguous lines": _("Ambiguous lines"),
+    "superseded": _("Superseded"),
+}
 _SESSION_KEY = "bankstatements.upload"
 
 
 def line_status_badge(line: StatementLine):
     label, colour = line.get_status_display(), _STATUS_COLOURS.get(line.status, "#000")
     if line.booked:
-        label, colour = label + ", booked", "#0969da"
+        label, colour = _("%(status)s, booked") % {"status": label}, "#0969da"
     return format_html('<strong style="color:{}">{}</strong>', colour, label)
 
 
 def _booking_messages(request, summary) -> None:
     if summary.booked:
-        messages.success(request, f"Booked {summary.booked} statement-only line(s) as payments.")
+        messages.success(
+            request,
+            _("Booked %(count)s statement-only line(s) as payments.") % {"count": summary.booked},
+        )
     if summary.already_booked:
         messages.info(
             request,
-            f"{summary.already_booked} line(s) already had a payment (a webhook booked it): "
-            "linked to it, nothing booked.",
+            _(
+                "%(count)s line(s) already had a payment (a webhook booked it): "
+                "linked to it, nothing booked."
+            )
+            % {"count": summary.already_booked},
         )
     for line_id, why in summary.skipped:
-        messages.warning(request, f"Line #{line_id} not booked: {why}.")
+        messages.warning(
+            request, _("Line #%(line)s not booked: %(why)s.") % {"line": line_id, "why": why}
+        )
     if not (summary.booked or summary.already_booked or summary.skipped):
-        messages.info(request, "No statement-only lines to book.")
+        messages.info(request, _("No statement-only lines to book."))
 
 
 class StatementUploadForm(forms.Form):
-    file = forms.FileField(help_text="1CClientBankExchange (kl_to_1c.txt), versions 1.01–1.03.")
+    file = forms.FileField(help_text=_("1CClientBankExchange (kl_to_1c.txt), versions 1.01–1.03."))
 
 
 @admin.register(BankStatement)
@@ -96,25 +112,25 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             obj._summary = statement_summary_get(statement=obj)
         return obj._summary
 
-    @admin.display(description="Period", ordering="period_start")
+    @admin.display(description=_("Period"), ordering="period_start")
     def period(self, obj):
         if obj.period_start == obj.period_end:
             return f"{obj.period_start:%d.%m.%Y}"
         return f"{obj.period_start:%d.%m.%Y}–{obj.period_end:%d.%m.%Y}"
 
-    @admin.display(description="Imported", ordering="imported_at")
+    @admin.display(description=_("Imported"), ordering="imported_at")
     def imported(self, obj):
         who = obj.imported_by.get_username() if obj.imported_by else obj.get_source_display()
         return f"{timezone.localtime(obj.imported_at):%d.%m.%Y %H:%M} ({who})"
 
-    @admin.display(description="Status")
+    @admin.display(description=_("Status"))
     def status_badge(self, obj):
         status = self._summary(obj).status
         return format_html(
-            '<strong style="color:{}">{}</strong>', _SUMMARY_COLOURS[status], status.capitalize()
+            '<strong style="color:{}">{}</strong>', _SUMMARY_COLOURS[status], SUMMARY_LABELS[status]
         )
 
-    @admin.display(description="Matched · statement only (to book) · ambiguous · webhook only")
+    @admin.display(description=_("Matched · statement only (to book) · ambiguous · webhook only"))
     def line_counts(self, obj):
         figures = self._summary(obj).figures
         to_book = figures["statement_only_unbooked"].count
@@ -127,16 +143,16 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             figures["webhook_only"].count,
         )
 
-    @admin.display(description="Totals")
+    @admin.display(description=_("Totals"))
     def totals_badge(self, obj):
         if self._summary(obj).totals_ok:
-            return format_html('<span style="color:#1a7f37">{}</span>', "agree")
-        return format_html('<strong style="color:#cf222e">{}</strong>', "mismatch")
+            return format_html('<span style="color:#1a7f37">{}</span>', _("agree"))
+        return format_html('<strong style="color:#cf222e">{}</strong>', _("mismatch"))
 
-    @admin.display(description="File")
+    @admin.display(description=_("File"))
     def file_link(self, obj):
         url = reverse("admin:bankstatements_download", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, obj.file_name or "statement")
+        return format_html('<a href="{}">{}</a>', url, obj.file_name or _("statement"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
@@ -154,6 +170,7 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "title": str(statement),
             "statement": statement,
             "summary": summary,
+            "status_label": SUMMARY_LABELS[summary.status],
             "lines": lines,
             "webhook_only": [(p, admin_link(p, f"#{p.pk}")) for p in summary.webhook_only],
             "supersedes": list(statement.supersedes.all()),
@@ -193,7 +210,7 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not request.user.has_perm("bankstatements.import_bankstatement"):
             raise PermissionDenied
         changed = statements_rematch(statement_ids=[pk])
-        messages.info(request, f"Matched again: {changed} line(s) changed.")
+        messages.info(request, _("Matched again: %(count)s line(s) changed.") % {"count": changed})
         return redirect("admin:bankstatements_bankstatement_change", pk)
 
     def webhook_only_view(self, request):
@@ -212,7 +229,7 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Webhook-only payments: booked, but no bank statement shows them",
+            "title": _("Webhook-only payments: booked, but no bank statement shows them"),
             "payments": payments,
         }
         return render(request, "admin/bankstatements/bankstatement/webhook_only.html", context)
@@ -224,7 +241,7 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Import a bank statement",
+            "title": _("Import a bank statement"),
         }
         if request.method == "POST" and request.POST.get("confirm"):
             return self._import_confirmed(request)
@@ -232,7 +249,10 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             if upload.size > MAX_STATEMENT_BYTES:
-                form.add_error("file", f"The file is larger than {MAX_STATEMENT_BYTES} bytes.")
+                form.add_error(
+                    "file",
+                    _("The file is larger than %(size)s bytes.") % {"size": MAX_STATEMENT_BYTES},
+                )
             else:
                 content = upload.read()
                 try:
@@ -244,7 +264,7 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                         dry_run=True,
                     )
                 except StatementRefused as exc:
-                    form.add_error("file", f"Refused, nothing stored: {exc}")
+                    form.add_error("file", _("Refused, nothing stored: %(why)s") % {"why": exc})
                 else:
                     digest = hashlib.sha256(content).hexdigest()
                     request.session[_SESSION_KEY] = {
@@ -262,7 +282,7 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _import_confirmed(self, request):
         upload = request.session.get(_SESSION_KEY)
         if not upload or upload["sha256"] != request.POST.get("sha256"):
-            messages.error(request, "The previewed file is gone; upload it again.")
+            messages.error(request, _("The previewed file is gone; upload it again."))
             return redirect("admin:bankstatements_import")
         content = base64.b64decode(upload["content"])
         try:
@@ -273,7 +293,7 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 imported_by=request.user,
             )
         except StatementRefused as exc:  # the settings changed since the preview
-            messages.error(request, f"Refused, nothing stored: {exc}")
+            messages.error(request, _("Refused, nothing stored: %(why)s") % {"why": exc})
             return redirect("admin:bankstatements_import")
         del request.session[_SESSION_KEY]
         (messages.success if result.created else messages.info)(request, result.message)
@@ -281,11 +301,14 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 class BookedFilter(admin.SimpleListFilter):
-    title = "follow-up"
+    title = _("follow-up")
     parameter_name = "follow_up"
 
     def lookups(self, request, model_admin):
-        return [("to_book", "Statement only, not booked"), ("booked", "Booked from statement")]
+        return [
+            ("to_book", _("Statement only, not booked")),
+            ("booked", _("Booked from statement")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "to_book":
@@ -305,15 +328,15 @@ class StatementLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["statement", "payment"]
     actions = ["book_selected"]
 
-    @admin.display(description="Statement", ordering="statement")
+    @admin.display(description=_("Statement"), ordering="statement")
     def statement_link(self, obj):
         return admin_link(obj.statement, f"#{obj.statement_id}")
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
         return line_status_badge(obj)
 
-    @admin.display(description="Payment")
+    @admin.display(description=_("Payment"))
     def payment_link(self, obj):
         return admin_link(obj.payment, f"#{obj.payment_id}")
 
@@ -321,7 +344,7 @@ class StatementLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("bankstatements.book_statementline")
 
     @admin.action(
-        description="Book selected statement-only lines as payments", permissions=["book"]
+        description=_("Book selected statement-only lines as payments"), permissions=["book"]
     )
     def book_selected(self, request, queryset):
         _booking_messages(request, statement_lines_book(lines=queryset, booked_by=request.user))

@@ -18,6 +18,7 @@ through bankstatements.services.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from webhooks.services import DocumentKey
 
@@ -26,46 +27,56 @@ BALANCE = {"max_digits": 20, "decimal_places": 2}
 
 
 class StatementSource(models.TextChoices):
-    ADMIN = "admin", "Admin upload"
-    COMMAND = "command", "Management command"
-    API = "api", "API"
+    ADMIN = "admin", _("Admin upload")
+    COMMAND = "command", _("Management command")
+    API = "api", _("API")
 
 
 class BankStatement(models.Model):
-    account_number = models.CharField(max_length=20)
-    period_start = models.DateField()
-    period_end = models.DateField()
-    format_version = models.CharField(max_length=8)
-    encoding = models.CharField(max_length=16)
-    sender = models.CharField(max_length=255, blank=True)
-    created_on = models.DateField(null=True, blank=True)
+    account_number = models.CharField(_("account number"), max_length=20)
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    format_version = models.CharField(_("format version"), max_length=8)
+    encoding = models.CharField(_("encoding"), max_length=16)
+    sender = models.CharField(_("sender"), max_length=255, blank=True)
+    created_on = models.DateField(_("created on"), null=True, blank=True)
     # СекцияРасчСчет: the first section's opening balance, the last one's closing balance,
     # the sums of the sections' totals; every section as it was in `sections`.
-    opening_balance = models.DecimalField(**BALANCE)
-    closing_balance = models.DecimalField(**BALANCE)
-    total_received = models.DecimalField(**BALANCE)
-    total_paid = models.DecimalField(**BALANCE)
-    sections = models.JSONField(default=list)
-    file = models.FileField(upload_to="bank-statements/%Y/%m/", max_length=255)
-    file_name = models.CharField(max_length=255, blank=True)
-    sha256 = models.CharField("SHA-256", max_length=64, unique=True)
-    size = models.PositiveIntegerField()
+    opening_balance = models.DecimalField(_("opening balance"), **BALANCE)
+    closing_balance = models.DecimalField(_("closing balance"), **BALANCE)
+    total_received = models.DecimalField(_("total received"), **BALANCE)
+    total_paid = models.DecimalField(_("total paid"), **BALANCE)
+    sections = models.JSONField(_("sections"), default=list)
+    file = models.FileField(_("file"), upload_to="bank-statements/%Y/%m/", max_length=255)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    size = models.PositiveIntegerField(_("size"))
     # 1, or one more than the highest version of the earlier statements it overlaps.
-    version = models.PositiveSmallIntegerField(default=1)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
     supersedes = models.ManyToManyField(
-        "self", symmetrical=False, blank=True, related_name="superseded_by"
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="superseded_by",
+        verbose_name=_("supersedes"),
     )
-    source = models.CharField(max_length=16, choices=StatementSource.choices)
+    source = models.CharField(_("source"), max_length=16, choices=StatementSource.choices)
     imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("imported by"),
     )
-    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
         ordering = ["-id"]
-        verbose_name = "bank statement"
         indexes = [models.Index(fields=["period_start", "period_end"], name="statement_period")]
-        permissions = [("import_bankstatement", "Can import a bank statement")]
+        permissions = [("import_bankstatement", _("Can import a bank statement"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(period_end__gte=models.F("period_start")),
@@ -81,37 +92,41 @@ class BankStatement(models.Model):
 
 
 class LineDirection(models.TextChoices):
-    INCOMING = "incoming", "Incoming"
+    INCOMING = "incoming", _("Incoming")
     # Everything that is not a receipt on the service's account: kept, listed, not booked.
-    OUTGOING = "outgoing", "Outgoing"
+    OUTGOING = "outgoing", _("Outgoing")
 
 
 class LineStatus(models.TextChoices):
-    MATCHED = "matched", "Matched"
-    STATEMENT_ONLY = "statement_only", "Statement only"
-    AMBIGUOUS = "ambiguous", "Ambiguous"
-    OUTGOING = "outgoing", "Outgoing, not booked"
+    MATCHED = "matched", _("Matched")
+    STATEMENT_ONLY = "statement_only", _("Statement only")
+    AMBIGUOUS = "ambiguous", _("Ambiguous")
+    OUTGOING = "outgoing", _("Outgoing, not booked")
 
 
 class StatementLine(models.Model):
-    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="lines")
-    position = models.PositiveIntegerField()  # the document's place in the file, from 1
-    file_line = models.PositiveIntegerField()  # the line its СекцияДокумент starts on
-    document_type = models.CharField(max_length=128)
-    number = models.CharField(max_length=128)
-    document_date = models.DateField()
-    amount = models.DecimalField(**AMOUNT)
-    payer_inn = models.CharField("payer INN", max_length=12, blank=True)
-    payer_account = models.CharField(max_length=34, blank=True)
-    payer_name = models.CharField(max_length=512, blank=True)
-    recipient_account = models.CharField(max_length=34, blank=True)
-    recipient_inn = models.CharField("recipient INN", max_length=12, blank=True)
-    recipient_name = models.CharField(max_length=512, blank=True)
-    received_on = models.DateField(null=True, blank=True)  # ДатаПоступило
-    written_off_on = models.DateField(null=True, blank=True)  # ДатаСписано
-    purpose = models.TextField(blank=True)
-    direction = models.CharField(max_length=16, choices=LineDirection.choices)
-    status = models.CharField(max_length=16, choices=LineStatus.choices)
+    statement = models.ForeignKey(
+        BankStatement, on_delete=models.PROTECT, related_name="lines", verbose_name=_("statement")
+    )
+    position = models.PositiveIntegerField(
+        _("position")
+    )  # the document's place in the file, from 1
+    file_line = models.PositiveIntegerField(_("file line"))  # the line its СекцияДокумент starts on
+    document_type = models.CharField(_("document type"), max_length=128)
+    number = models.CharField(_("number"), max_length=128)
+    document_date = models.DateField(_("document date"))
+    amount = models.DecimalField(_("amount"), **AMOUNT)
+    payer_inn = models.CharField(_("payer INN"), max_length=12, blank=True)
+    payer_account = models.CharField(_("payer account"), max_length=34, blank=True)
+    payer_name = models.CharField(_("payer name"), max_length=512, blank=True)
+    recipient_account = models.CharField(_("recipient account"), max_length=34, blank=True)
+    recipient_inn = models.CharField(_("recipient INN"), max_length=12, blank=True)
+    recipient_name = models.CharField(_("recipient name"), max_length=512, blank=True)
+    received_on = models.DateField(_("received on"), null=True, blank=True)  # ДатаПоступило
+    written_off_on = models.DateField(_("written off on"), null=True, blank=True)  # ДатаСписано
+    purpose = models.TextField(_("purpose"), blank=True)
+    direction = models.CharField(_("direction"), max_length=16, choices=LineDirection.choices)
+    status = models.CharField(_("status"), max_length=16, choices=LineStatus.choices)
     # The matched payment, or the payment booked from this line.
     payment = models.ForeignKey(
         "webhooks.Payment",
@@ -119,21 +134,31 @@ class StatementLine(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="statement_lines",
+        verbose_name=_("payment"),
     )
     # Ids of the payments an ambiguous line could be.
-    candidates = models.JSONField(default=list, blank=True)
+    candidates = models.JSONField(_("candidates"), default=list, blank=True)
     booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("booked by"),
     )
-    booked_at = models.DateTimeField(null=True, blank=True)
+    booked_at = models.DateTimeField(_("booked at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
         ordering = ["statement_id", "position"]
         indexes = [
             models.Index(fields=["payer_inn", "number"], name="statementline_document"),
             models.Index(fields=["received_on"], name="statementline_received_on"),
         ]
-        permissions = [("book_statementline", "Can book statement lines that no webhook announced")]
+        permissions = [
+            ("book_statementline", _("Can book statement lines that no webhook announced"))
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["statement", "position"], name="statementline_position_unique"

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from common.dates import day_bounds, parse_day
 
@@ -120,7 +121,7 @@ class DateRangeFilter(admin.ListFilter):
 
 
 class ReceivedRangeFilter(DateRangeFilter):
-    title = "received between"
+    title = _("received between")
     field_name = "received_at"
     parameter_from = "received_from"
     parameter_to = "received_to"

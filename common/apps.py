@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class CommonConfig(AppConfig):
@@ -8,7 +9,7 @@ class CommonConfig(AppConfig):
     models."""
 
     name = "common"
-    verbose_name = "Common"
+    verbose_name = _("Common")
 
     def ready(self):
         from common import checks  # noqa: F401  (registers the system checks)

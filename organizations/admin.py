@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
 from common.dates import day_bounds, parse_day
@@ -65,31 +66,31 @@ class OrganizationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Balance", ordering="balance")
+    @admin.display(description=_("Balance"), ordering="balance")
     def balance(self, obj):
         return obj.balance
 
-    @admin.display(description="Last payment", ordering="last_payment_at")
+    @admin.display(description=_("Last payment"), ordering="last_payment_at")
     def last_payment(self, obj):
         return obj.last_payment_at or "-"
 
-    @admin.display(description="INN checksum", boolean=True)
+    @admin.display(description=_("INN checksum"), boolean=True)
     def inn_checksum_ok(self, obj):
         return obj.inn_checksum_valid
 
-    @admin.display(description="INN check")
+    @admin.display(description=_("INN check"))
     def inn_warning(self, obj):
         if obj.inn_checksum_valid:
-            return "Check digits are right."
+            return _("Check digits are right.")
         return format_html(
             '<strong style="color:#cf222e">{}</strong>',
-            "The check digits are wrong: verify the INN with the organization.",
+            _("The check digits are wrong: verify the INN with the organization."),
         )
 
-    @admin.display(description="Statement")
+    @admin.display(description=_("Statement"))
     def statement_link(self, obj):
         url = reverse("admin:organizations_organization_statement", args=[obj.pk])
-        return format_html('<a href="{}">Statement</a>', url)
+        return format_html('<a href="{}">{}</a>', url, _("Statement"))
 
     def get_urls(self):
         return [
@@ -110,7 +111,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         statement = organization_statement_get(organization=organization, start=start, end=end)
         fmt = request.GET.get("format")
         if fmt in ("csv", "xlsx"):
-            rows = [["", "", "opening", "", "", "", "", statement.opening]]
+            rows = [["", "", _("opening"), "", "", "", "", statement.opening]]
             rows += [
                 [
                     ln.posted_at,
@@ -124,12 +125,12 @@ class OrganizationAdmin(admin.ModelAdmin):
                 ]
                 for ln in statement.lines
             ]
-            rows.append(["", "", "closing", "", "", "", "", statement.closing])
+            rows.append(["", "", _("closing"), "", "", "", "", statement.closing])
             return table_response(
                 filename=f"statement-{organization.inn}",
                 fmt=fmt,
-                headers=["posted_at", "entry", "kind", "memo", "reference", "debit", "credit",
-                         "balance"],
+                headers=[_("posted_at"), _("entry"), _("kind"), _("memo"), _("reference"),
+                         _("debit"), _("credit"), _("balance")],
                 rows=rows,
             )  # fmt: skip
         query = urlencode(
@@ -137,7 +138,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         )
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Statement of {organization.name}",
+            "title": _("Statement of %(name)s") % {"name": organization.name},
             "organization": organization,
             "statement": statement,
             "date_from": date_from,
@@ -210,8 +211,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
         )
         messages.warning(
             request,
-            f"The API key for {issued.name} is {key} — copy it now: it is not stored and "
-            "cannot be shown again. Use it as `Authorization: Bearer <key>`.",
+            _(
+                "The API key for %(name)s is %(key)s — copy it now: it is not stored and "
+                "cannot be shown again. Use it as `Authorization: Bearer <key>`."
+            )
+            % {"name": issued.name, "key": key},
         )
 
     def save_related(self, request, form, formsets, change):
@@ -219,8 +223,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
             super().save_related(request, form, formsets, change)
         # On add, api_key_issue has set the organizations already.
 
-    @admin.action(description="Revoke selected API keys")
+    @admin.action(description=_("Revoke selected API keys"))
     def revoke(self, request, queryset):
         for api_key in queryset.filter(revoked=False):
             api_key_revoke(api_key=api_key)
-        self.message_user(request, "Revoked.")
+        self.message_user(request, _("Revoked."))

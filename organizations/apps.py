@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OrganizationsConfig(AppConfig):
     name = "organizations"
+    verbose_name = _("Organizations")
 
     # What the application's database role may do (common/roles.py): an organization's INN
     # and account never change.

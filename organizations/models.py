@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
 from common.validators import printable_text
@@ -10,18 +11,23 @@ from organizations.inn import INN_FORMAT_MESSAGE, INN_PATTERN, inn_checksum_vali
 
 class Organization(models.Model):
     inn = models.CharField(
-        "INN",
+        _("INN"),
         max_length=12,
         unique=True,
         validators=[RegexValidator(INN_PATTERN, INN_FORMAT_MESSAGE)],
     )
-    name = models.CharField(max_length=255, validators=[printable_text])
+    name = models.CharField(_("name"), max_length=255, validators=[printable_text])
     account = models.OneToOneField(
-        "accounting.Account", on_delete=models.PROTECT, related_name="organization"
+        "accounting.Account",
+        on_delete=models.PROTECT,
+        related_name="organization",
+        verbose_name=_("account"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -42,8 +48,8 @@ def list_of_balances_scope() -> list[str]:
 
 
 class ApiKeyScope(models.TextChoices):
-    BALANCES = "balances", "Read balances and statements of its organizations"
-    STATEMENT_IMPORT = "statement-import", "Import bank statements"
+    BALANCES = "balances", _("Read balances and statements of its organizations")
+    STATEMENT_IMPORT = "statement-import", _("Import bank statements")
 
 
 class ApiKey(AbstractAPIKey):
@@ -54,13 +60,16 @@ class ApiKey(AbstractAPIKey):
     any other INN answers 404, as an unknown one does. Revoked or expired keys answer 401.
     """
 
-    organizations = models.ManyToManyField(Organization, related_name="api_keys", blank=True)
+    organizations = models.ManyToManyField(
+        Organization, related_name="api_keys", blank=True, verbose_name=_("organizations")
+    )
     scopes = ArrayField(
         models.CharField(max_length=32, choices=ApiKeyScope.choices),
         default=list_of_balances_scope,
-        help_text="What the key may do.",
+        help_text=_("What the key may do."),
+        verbose_name=_("scopes"),
     )
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -68,8 +77,9 @@ class ApiKey(AbstractAPIKey):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("created by"),
     )
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = "API key"
-        verbose_name_plural = "API keys"
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from common.dates import yesterday_bounds
 from reconciliation.models import ReconciliationReport, ReportStatus
@@ -46,12 +47,12 @@ class ReconciliationReportAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
         colour = "#1a7f37" if obj.status == ReportStatus.OK else "#cf222e"
         return format_html('<strong style="color:{}">{}</strong>', colour, obj.get_status_display())
 
-    @admin.display(description="Files")
+    @admin.display(description=_("Files"))
     def files(self, obj):
         links = [
             format_html(
@@ -81,12 +82,15 @@ class ReconciliationReportAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not request.user.has_perm("reconciliation.run_reconciliation"):
             raise PermissionDenied
-        start, _ = yesterday_bounds()
+        start, _end = yesterday_bounds()
         end = timezone.now()
         try:
             reconciliation_report_create_task.delay(start.isoformat(), end.isoformat())
-            messages.success(request, "Reconciliation queued; the report appears here shortly.")
+            messages.success(request, _("Reconciliation queued; the report appears here shortly."))
         except Exception:  # the broker is unreachable: run it here instead
             report_id = reconciliation_report_create_task(start.isoformat(), end.isoformat())
-            messages.warning(request, f"Broker unavailable; report #{report_id} created directly.")
+            messages.warning(
+                request,
+                _("Broker unavailable; report #%(id)s created directly.") % {"id": report_id},
+            )
         return redirect("admin:reconciliation_reconciliationreport_changelist")

@@ -1,27 +1,30 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ReportStatus(models.TextChoices):
-    OK = "ok", "OK"
-    DISCREPANCY = "discrepancy", "Discrepancy"
+    OK = "ok", _("OK")
+    DISCREPANCY = "discrepancy", _("Discrepancy")
 
 
 class ReconciliationReport(models.Model):
     """One run of the reconciliation: what the books said for a period, and whether they hold."""
 
-    period_start = models.DateTimeField()
-    period_end = models.DateTimeField()
-    status = models.CharField(max_length=16, choices=ReportStatus.choices)
+    period_start = models.DateTimeField(_("period start"))
+    period_end = models.DateTimeField(_("period end"))
+    status = models.CharField(_("status"), max_length=16, choices=ReportStatus.choices)
     # Every figure of the report, amounts as strings of their exact Decimal value.
-    figures = models.JSONField()
-    discrepancies = models.JSONField(default=list, blank=True)
-    csv_file = models.FileField(upload_to="reconciliation/%Y/%m/", blank=True)
-    xlsx_file = models.FileField(upload_to="reconciliation/%Y/%m/", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    figures = models.JSONField(_("figures"))
+    discrepancies = models.JSONField(_("discrepancies"), default=list, blank=True)
+    csv_file = models.FileField(_("csv file"), upload_to="reconciliation/%Y/%m/", blank=True)
+    xlsx_file = models.FileField(_("xlsx file"), upload_to="reconciliation/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("reconciliation report")
+        verbose_name_plural = _("reconciliation reports")
         ordering = ["-created_at"]
-        permissions = [("run_reconciliation", "Can run a reconciliation report")]
+        permissions = [("run_reconciliation", _("Can run a reconciliation report"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(period_end__gt=models.F("period_start")),

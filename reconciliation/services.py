@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounting.selectors import suspense_credit_of, suspense_receipts_unallocated
 from bankstatements.selectors import FIGURE_NAMES, bank_statement_days_get
@@ -197,24 +198,27 @@ def _csv(report: ReconciliationReport) -> bytes:
           for d in figures.get("bank_statement", []) for p in d["webhook_only"]),
     ]  # fmt: skip
     headers = ["section", "key", "value_1", "value_2", "value_3", "value_4", "value_5"]
-    return csv_bytes(Sheet("report", headers, rows))
+    # A data file with the figures' codes as keys, for programs (fixed format, in any
+    # language); the XLSX is the accountants' copy.
+    return csv_bytes(Sheet("report", headers, rows), for_excel=False)
 
 
 def _xlsx(report: ReconciliationReport) -> bytes:
     """One sheet per section; amounts as numbers."""
     figures = report.figures
     summary = [
-        ["Period start", report.period_start],
-        ["Period end", report.period_end],
-        ["Status", report.get_status_display()],
+        [_("Period start"), report.period_start],
+        [_("Period end"), report.period_end],
+        [_("Status"), report.get_status_display()],
         *([key, Decimal(value)] for key, value in figures["totals"].items()),
     ]
     return xlsx_bytes(
         [
-            Sheet("Summary", ["Figure", "Value"], summary),
+            Sheet(_("Summary"), [_("Figure"), _("Value")], summary),
             Sheet(
-                "Trial balance",
-                ["Account", "Name", "Type", "Currency", "Opening", "Debit", "Credit", "Closing"],
+                _("Trial balance"),
+                [_("Account"), _("Name"), _("Type"), _("Currency"), _("Opening"), _("Debit"),
+                 _("Credit"), _("Closing")],
                 (
                     [r["code"], r["name"], r["type"], r["currency"], Decimal(r["opening"]),
                      Decimal(r["debit"]), Decimal(r["credit"]), Decimal(r["closing"])]
@@ -222,38 +226,40 @@ def _xlsx(report: ReconciliationReport) -> bytes:
                 ),
             ),
             Sheet(
-                "Discrepancies",
-                ["Check", "Details"],
+                _("Discrepancies"),
+                [_("Check"), _("Details")],
                 ([item["check"], *row] for item in report.discrepancies for row in item["rows"]),
             ),
             Sheet(
-                "Unidentified receipts",
-                ["Operation", "INN", "Amount", "Posted at"],
+                _("Unidentified receipts"),
+                [_("Operation"), _("INN"), _("Amount"), _("Posted at")],
                 ([i["operation_id"], i["inn"], Decimal(i["amount"]), i["posted_at"]]
                  for i in figures["unidentified_receipts"]),
             ),
             Sheet(
-                "Conflicting repeats",
-                ["Operation", "Delivery", "Received at", "Body"],
+                _("Conflicting repeats"),
+                [_("Operation"), _("Delivery"), _("Received at"), _("Body")],
                 ([i["operation_id"], i["delivery"], i["received_at"], i["body"]]
                  for i in figures["conflicting_deliveries"]),
             ),
             Sheet(
-                "Bank statement",
-                ["Day", "Covered", "Statement", "Version", "Status", "Count", "Sum"],
+                _("Bank statement"),
+                [_("Day"), _("Covered"), _("Statement"), _("Version"), _("Status"), _("Count"),
+                 _("Sum")],
                 ([d["day"], d["covered"], d["statement"], d["version"], name,
                   d["figures"][name]["count"], Decimal(d["figures"][name]["total"])]
                  for d in figures.get("bank_statement", []) for name in FIGURE_NAMES),
             ),
             Sheet(
-                "Statement follow-up",
-                ["Day", "Kind", "Statement / payment", "Document", "INN", "Amount", "Status"],
+                _("Statement follow-up"),
+                [_("Day"), _("Kind"), _("Statement / payment"), _("Document"), _("INN"),
+                 _("Amount"), _("Status")],
                 [
-                    *([d["day"], "statement line", line["statement"], line["number"],
+                    *([d["day"], _("statement line"), line["statement"], line["number"],
                        line["payer_inn"], Decimal(line["amount"]),
-                       line["status"] + (" booked" if line["booked"] else "")]
+                       line["status"] + (_(" booked") if line["booked"] else "")]
                       for d in figures.get("bank_statement", []) for line in d["unmatched_lines"]),
-                    *([d["day"], "webhook only", p["payment"], p["document_number"],
+                    *([d["day"], _("webhook only"), p["payment"], p["document_number"],
                        p["payer_inn"], Decimal(p["amount"]), p["operation_id"]]
                       for d in figures.get("bank_statement", []) for p in d["webhook_only"]),
                 ],

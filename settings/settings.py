@@ -73,6 +73,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The admin in the user's language (Accept-Language, or LANGUAGE_CODE); the API stays
+    # English (common/i18n.py).
+    "django.middleware.locale.LocaleMiddleware",
+    "common.i18n.ApiInEnglishMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -85,6 +89,7 @@ MIDDLEWARE = [
 # (common/handlers.py). It keeps the request id, the HTTPS rules and the host check.
 API_MIDDLEWARE = [
     "common.observability.RequestIdMiddleware",
+    "common.i18n.ApiInEnglishMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
@@ -143,11 +148,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The admin's language when the browser asks for none of LANGUAGES; the accountants read
+# Russian. The API's messages are English whatever this says (common/i18n.py).
+LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="ru")
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+# The project's own translations; Django's admin brings its own.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # Accountants' days (statements, trial balance, reconciliation periods, beat's crontab).
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
+# Amounts as the language writes them: 1 500,00 in Russian, 1,500.00 in English.
+USE_THOUSAND_SEPARATOR = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from accounting.admin import JournalEntryAdmin
 from accounting.models import JournalEntry
@@ -32,17 +33,17 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     paginator = LargeTablePaginator
     show_full_result_count = False
 
-    @admin.display(description="Entry")
+    @admin.display(description=_("Entry"))
     def entry_link(self, obj):
         return admin_link(obj.entry, f"#{obj.entry_id}")
 
 
 class FollowUpFilter(admin.SimpleListFilter):
-    title = "follow-up"
+    title = _("follow-up")
     parameter_name = "follow_up"
 
     def lookups(self, request, model_admin):
-        return [("conflicts", "Conflicting repeats"), ("rejected", "Rejected")]
+        return [("conflicts", _("Conflicting repeats")), ("rejected", _("Rejected"))]
 
     def queryset(self, request, queryset):
         if self.value() == "conflicts":
@@ -62,18 +63,18 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     paginator = LargeTablePaginator
     show_full_result_count = False
 
-    @admin.display(description="Result", ordering="result")
+    @admin.display(description=_("Result"), ordering="result")
     def result_badge(self, obj):
         style = f"color:{_RESULT_COLOURS.get(obj.result, '#000')};font-weight:bold"
         if obj.result == DeliveryResult.CONFLICT:
             style += ";background:#ffebe9;padding:2px 6px"
         return format_html('<span style="{}">{}</span>', style, obj.get_result_display())
 
-    @admin.display(description="Payment")
+    @admin.display(description=_("Payment"))
     def payment_link(self, obj):
         return admin_link(obj.payment, str(obj.payment)) if obj.payment_id else "-"
 
-    @admin.display(description="Why")
+    @admin.display(description=_("Why"))
     def why(self, obj):
         if obj.errors:
             return "; ".join(
@@ -81,7 +82,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 for field, msgs in obj.errors.items()
             )
         if obj.result == DeliveryResult.CONFLICT:
-            return "Same operation_id as an earlier payment, different content"
+            return _("Same operation_id as an earlier payment, different content")
         return ""
 
 
@@ -103,21 +104,21 @@ class PaymentJournalEntryAdmin(JournalEntryAdmin):
         payment = getattr(entry, "payment", None)
         return (payment.document_number, payment.document_date) if payment else (None, None)
 
-    @admin.display(description="Payment")
+    @admin.display(description=_("Payment"))
     def source_payment(self, obj):
         payment = getattr(obj, "payment", None)
         if payment is None:
             return "-"
         return format_html(
-            "{} — {} from INN {}, document {} of {}",
-            admin_link(payment, str(payment.operation_id or "booked from the bank statement")),
+            _("{} — {} from INN {}, document {} of {}"),
+            admin_link(payment, str(payment.operation_id or _("booked from the bank statement"))),
             payment.amount,
             payment.payer_inn,
             payment.document_number,
             local_time(payment.document_date),
         )
 
-    @admin.display(description="Deliveries")
+    @admin.display(description=_("Deliveries"))
     def source_deliveries(self, obj):
         payment = getattr(obj, "payment", None)
         if payment is None:

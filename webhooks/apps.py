@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebhooksConfig(AppConfig):
     name = "webhooks"
+    verbose_name = _("Bank webhooks")
 
     # What the application's database role may do (common/roles.py): payments and
     # deliveries are insert-only; rejected deliveries leave only through the purge function.

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
@@ -44,13 +45,17 @@ def imitation_summary(imitation: BankImitation) -> dict:
 class BankImitationForm(forms.Form):
     """Free-form fields: the imitation may send invalid data on purpose, to see a 400."""
 
-    operation_id = forms.CharField(max_length=100)
-    amount = forms.CharField(max_length=50)
-    payer_inn = forms.CharField(max_length=50)
-    document_number = forms.CharField(max_length=128)
-    document_date = forms.CharField(max_length=50)
+    operation_id = forms.CharField(label=_("Operation id"), max_length=100)
+    amount = forms.CharField(label=_("Amount"), max_length=50)
+    payer_inn = forms.CharField(label=_("Payer INN"), max_length=50)
+    document_number = forms.CharField(label=_("Document number"), max_length=128)
+    document_date = forms.CharField(label=_("Document date"), max_length=50)
     repeats = forms.IntegerField(
-        min_value=1, max_value=MAX_REPEATS, initial=1, help_text="Deliver the same body N times."
+        label=_("Repeats"),
+        min_value=1,
+        max_value=MAX_REPEATS,
+        initial=1,
+        help_text=_("Deliver the same body N times."),
     )
 
 

@@ -9,12 +9,13 @@ for it later gives it its operation_id, the one change a payment row allows.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 
 class PaymentSource(models.TextChoices):
-    WEBHOOK = "webhook", "Webhook"
-    STATEMENT = "statement", "Bank statement"
+    WEBHOOK = "webhook", _("Webhook")
+    STATEMENT = "statement", _("Bank statement")
 
 
 class Payment(models.Model):
@@ -25,25 +26,33 @@ class Payment(models.Model):
     """
 
     # NULL only for a payment booked from the bank statement whose webhook has not arrived.
-    operation_id = models.UUIDField(unique=True, null=True, blank=True)
+    operation_id = models.UUIDField(_("operation id"), unique=True, null=True, blank=True)
     source = models.CharField(
+        _("source"),
         max_length=16,
         choices=PaymentSource.choices,
         default=PaymentSource.WEBHOOK,
         db_default=PaymentSource.WEBHOOK,
     )
-    amount = MoneyField(max_digits=18, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY)
-    payer_inn = models.CharField("payer INN", max_length=12)
-    document_number = models.CharField(max_length=128)
-    document_date = models.DateTimeField()
-    # SHA-256 of the canonical payload: a repeat with another hash is a conflict.
-    payload_hash = models.CharField(max_length=64)
-    entry = models.OneToOneField(
-        "accounting.JournalEntry", on_delete=models.PROTECT, related_name="payment"
+    amount = MoneyField(
+        _("amount"), max_digits=18, decimal_places=2, default_currency=settings.DEFAULT_CURRENCY
     )
-    received_at = models.DateTimeField(db_default=models.functions.Now())
+    payer_inn = models.CharField(_("payer INN"), max_length=12)
+    document_number = models.CharField(_("document number"), max_length=128)
+    document_date = models.DateTimeField(_("document date"))
+    # SHA-256 of the canonical payload: a repeat with another hash is a conflict.
+    payload_hash = models.CharField(_("payload hash"), max_length=64)
+    entry = models.OneToOneField(
+        "accounting.JournalEntry",
+        on_delete=models.PROTECT,
+        related_name="payment",
+        verbose_name=_("entry"),
+    )
+    received_at = models.DateTimeField(_("received at"), db_default=models.functions.Now())
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["payer_inn"], name="payment_payer_inn"),
@@ -74,37 +83,43 @@ class Payment(models.Model):
 
 
 class DeliveryResult(models.TextChoices):
-    BOOKED = "booked", "Booked to the organization"
-    UNIDENTIFIED = "unidentified", "Booked to unidentified receipts"
+    BOOKED = "booked", _("Booked to the organization")
+    UNIDENTIFIED = "unidentified", _("Booked to unidentified receipts")
     # Also a first delivery for a payment already booked from the bank statement.
-    DUPLICATE = "duplicate", "Exact repeat, nothing booked"
-    CONFLICT = "conflict", "Repeat with different content, nothing booked"
-    REJECTED = "rejected", "Rejected"
+    DUPLICATE = "duplicate", _("Exact repeat, nothing booked")
+    CONFLICT = "conflict", _("Repeat with different content, nothing booked")
+    REJECTED = "rejected", _("Rejected")
 
 
 class Delivery(models.Model):
     """One HTTP delivery of the bank webhook, whatever its outcome."""
 
-    received_at = models.DateTimeField(db_default=models.functions.Now())
-    result = models.CharField(max_length=16, choices=DeliveryResult.choices)
-    http_status = models.PositiveSmallIntegerField()
-    operation_id = models.UUIDField(null=True, blank=True, db_index=True)
+    received_at = models.DateTimeField(_("received at"), db_default=models.functions.Now())
+    result = models.CharField(_("result"), max_length=16, choices=DeliveryResult.choices)
+    http_status = models.PositiveSmallIntegerField(_("http status"))
+    operation_id = models.UUIDField(_("operation id"), null=True, blank=True, db_index=True)
     payment = models.ForeignKey(
-        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
+        Payment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        verbose_name=_("payment"),
     )
     # The body as received; for a delivery rejected before its source was authenticated
     # (signature, network, size, type), only its first 2 KiB (body_truncated).
-    raw_body = models.TextField(blank=True)
+    raw_body = models.TextField(_("raw body"), blank=True)
     # SHA-256 and length of the body as received: set for rejected deliveries.
-    body_sha256 = models.CharField(max_length=64, blank=True, db_default="")
-    body_length = models.PositiveIntegerField(null=True, blank=True)
-    body_truncated = models.BooleanField(default=False, db_default=False)
-    headers = models.JSONField(default=dict, blank=True)
-    remote_addr = models.GenericIPAddressField(null=True, blank=True)
-    errors = models.JSONField(null=True, blank=True)
+    body_sha256 = models.CharField(_("body sha256"), max_length=64, blank=True, db_default="")
+    body_length = models.PositiveIntegerField(_("body length"), null=True, blank=True)
+    body_truncated = models.BooleanField(_("body truncated"), default=False, db_default=False)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    remote_addr = models.GenericIPAddressField(_("remote addr"), null=True, blank=True)
+    errors = models.JSONField(_("errors"), null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "deliveries"
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         ordering = ["-id"]
         indexes = [
             models.Index(
@@ -128,12 +143,14 @@ class DeliveryPurge(models.Model):
     """One run of the retention of rejected deliveries: the only way deliveries are deleted
     (webhooks_rejected_deliveries_purge in webhooks/sql/delivery_retention.sql)."""
 
-    purged_at = models.DateTimeField(db_default=models.functions.Now())
-    cutoff = models.DateTimeField()
-    deleted = models.PositiveIntegerField()
-    database_user = models.CharField(max_length=128)
+    purged_at = models.DateTimeField(_("purged at"), db_default=models.functions.Now())
+    cutoff = models.DateTimeField(_("cutoff"))
+    deleted = models.PositiveIntegerField(_("deleted"))
+    database_user = models.CharField(_("database user"), max_length=128)
 
     class Meta:
+        verbose_name = _("delivery purge")
+        verbose_name_plural = _("delivery purges")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -143,20 +160,27 @@ class DeliveryPurge(models.Model):
 class BankImitation(models.Model):
     """A simulated bank delivery: the service posts a payment to its own webhook over HTTP."""
 
-    payload = models.JSONField()
-    repeats = models.PositiveSmallIntegerField(default=1)
-    signed = models.BooleanField(default=False)
+    payload = models.JSONField(_("payload"))
+    repeats = models.PositiveSmallIntegerField(_("repeats"), default=1)
+    signed = models.BooleanField(_("signed"), default=False)
     # One item per HTTP attempt: {"delivery", "attempt", "status", "body", "error", "ms"}.
-    attempts = models.JSONField(default=list, blank=True)
+    attempts = models.JSONField(_("attempts"), default=list, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("bank imitation")
+        verbose_name_plural = _("bank imitations")
         ordering = ["-id"]
-        permissions = [("run_bankimitation", "Can send payments through the bank imitation")]
+        permissions = [("run_bankimitation", _("Can send payments through the bank imitation"))]
 
     def __str__(self) -> str:
         return f"Imitation #{self.pk} of {self.payload.get('operation_id')} x{self.repeats}"

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounting.models import Account
 from accounting.selectors import account_balance_expression, trial_balance_get
@@ -25,7 +26,7 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(balance=account_balance_expression())
 
-    @admin.display(description="Balance (normal side)", ordering="balance")
+    @admin.display(description=_("Balance (normal side)"), ordering="balance")
     def balance(self, obj):
         return obj.balance
 
@@ -52,14 +53,22 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return table_response(
                 filename=f"trial-balance-{day.isoformat()}",
                 fmt=fmt,
-                headers=["account", "name", "type", "currency", "debit", "credit", "balance"],
+                headers=[
+                    _("account"),
+                    _("name"),
+                    _("type"),
+                    _("currency"),
+                    _("debit"),
+                    _("credit"),
+                    _("balance"),
+                ],  # fmt: skip
                 rows=(
                     [r.code, r.name, r.type, r.currency, r.debit, r.credit, r.balance] for r in rows
                 ),
             )
         context = {
             **self.admin_site.each_context(request),
-            "title": "Trial balance",
+            "title": _("Trial balance"),
             "day": day,
             "rows": rows,
             "total_debit": sum((r.debit for r in rows), Decimal(0)),

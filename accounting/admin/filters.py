@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
 
 from accounting.models import Account, JournalLine
 from accounting.selectors import suspense_receipts_unallocated
@@ -9,14 +10,14 @@ from common.admin_tools import DateRangeFilter
 
 
 class PostedRangeFilter(DateRangeFilter):
-    title = "posted between"
+    title = _("posted between")
     field_name = "posted_at"
     parameter_from = "posted_from"
     parameter_to = "posted_to"
 
 
 class AccountFilter(admin.SimpleListFilter):
-    title = "account"
+    title = _("account")
     parameter_name = "account"
 
     def lookups(self, request, model_admin):
@@ -32,14 +33,14 @@ class AccountFilter(admin.SimpleListFilter):
 
 
 class ReversalStateFilter(admin.SimpleListFilter):
-    title = "corrections"
+    title = _("corrections")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
         return [
-            ("reversed", "Reversed"),
-            ("not_reversed", "Not reversed"),
-            ("unallocated", "Unidentified, not yet allocated"),
+            ("reversed", _("Reversed")),
+            ("not_reversed", _("Not reversed")),
+            ("unallocated", _("Unidentified, not yet allocated")),
         ]
 
     def queryset(self, request, queryset):

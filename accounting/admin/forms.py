@@ -1,6 +1,7 @@
 """The forms of the journal's corrections."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounting.chart import ORGANIZATION_ACCOUNT_PREFIX
 from accounting.models import Account, AccountType
@@ -15,6 +16,6 @@ class ReclassifyForm(forms.Form):
         queryset=Account.objects.filter(
             type=AccountType.LIABILITY, code__startswith=ORGANIZATION_ACCOUNT_PREFIX
         ).order_by("name"),
-        label="Organization's account (INN or name)",
+        label=_("Organization's account (INN or name)"),
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)

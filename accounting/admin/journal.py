@@ -13,6 +13,7 @@ from django.db.models import CharField, DecimalField, OuterRef, Subquery, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from accounting.admin.filters import AccountFilter, PostedRangeFilter, ReversalStateFilter
 from accounting.admin.forms import ReclassifyForm, ReverseForm
@@ -40,11 +41,11 @@ class JournalLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     class Media:
         css = {"all": ["accounting/admin.css"]}
 
-    @admin.display(description="Debit")
+    @admin.display(description=_("Debit"))
     def debit_amount(self, line):
         return line.amount.amount if line.side == Side.DEBIT else ""
 
-    @admin.display(description="Credit")
+    @admin.display(description=_("Credit"))
     def credit_amount(self, line):
         return line.amount.amount if line.side == Side.CREDIT else ""
 
@@ -52,8 +53,9 @@ class JournalLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 _MONEY = DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
 
 JOURNAL_EXPORT_HEADERS = [
-    "entry", "posted_at", "document_date", "kind", "memo", "reference", "inn", "total",
-    "debit_accounts", "credit_accounts", "reverses", "reversed_by", "reason", "created_by",
+    _("entry"), _("posted_at"), _("document_date"), _("kind"), _("memo"), _("reference"),
+    _("inn"), _("total"), _("debit_accounts"), _("credit_accounts"), _("reverses"),
+    _("reversed_by"), _("reason"), _("created_by"),
 ]  # fmt: skip
 
 
@@ -69,7 +71,7 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]  # fmt: skip
     list_filter = [PostedRangeFilter, "kind", AccountFilter, ReversalStateFilter]
     search_fields = ["reference", "memo", "party"]
-    search_help_text = "Operation id, document number, INN, or an exact amount (1234.56)."
+    search_help_text = _("Operation id, document number, INN, or an exact amount (1234.56).")
     inlines = [JournalLineInline]
     list_per_page = 50
     # A page costs the same on a journal of millions of entries: no full COUNT(*) (see
@@ -141,16 +143,16 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return (results | by_amount).distinct(), True
         return results, may_have_duplicates
 
-    @admin.display(description="Posted", ordering="posted_at")
+    @admin.display(description=_("Posted"), ordering="posted_at")
     def posted(self, obj):
         return local_time(obj.posted_at, short=True)
 
-    @admin.display(description="Document date")
+    @admin.display(description=_("Document date"))
     def document_date(self, obj):
         _, document_date = self.document_of(obj)
         return local_time(document_date, short=True) if document_date else "-"
 
-    @admin.display(description="Reference", ordering="reference")
+    @admin.display(description=_("Reference"), ordering="reference")
     def reference_display(self, obj):
         number, _ = self.document_of(obj)
         operation = (
@@ -162,37 +164,37 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return format_html("{}<br>{}", number, operation)
         return operation or "-"
 
-    @admin.display(description="Total", ordering="total_debit")
+    @admin.display(description=_("Total"), ordering="total_debit")
     def total(self, obj):
         return obj.total_debit
 
-    @admin.display(description="Debit → credit")
+    @admin.display(description=_("Debit → credit"))
     def accounts(self, obj):
-        return format_html("Dr {}<br>Cr {}", obj.debit_codes, obj.credit_codes)
+        return format_html(_("Dr {}<br>Cr {}"), obj.debit_codes, obj.credit_codes)
 
-    @admin.display(description="Corrections")
+    @admin.display(description=_("Corrections"))
     def state(self, obj):
         parts = []
         if obj.reverses_id:
             parts.append(
-                format_html("reversal of {}", admin_link(obj.reverses, f"#{obj.reverses_id}"))
+                format_html(_("reversal of {}"), admin_link(obj.reverses, f"#{obj.reverses_id}"))
             )
         if obj.reclassifies_id:
             parts.append(
-                format_html("moves {}", admin_link(obj.reclassifies, f"#{obj.reclassifies_id}"))
+                format_html(_("moves {}"), admin_link(obj.reclassifies, f"#{obj.reclassifies_id}"))
             )
         reversed_by = getattr(obj, "reversed_by", None)
         if reversed_by:
             parts.append(
                 format_html(
-                    '<strong style="color:#cf222e">reversed by {}</strong>',
-                    admin_link(reversed_by, f"#{reversed_by.pk}"),
+                    '<strong style="color:#cf222e">{}</strong>',
+                    format_html(_("reversed by {}"), admin_link(reversed_by, f"#{reversed_by.pk}")),
                 )
             )
         reclassified_by = getattr(obj, "reclassified_by", None)
         if reclassified_by:
             parts.append(
-                format_html("moved by {}", admin_link(reclassified_by, f"#{reclassified_by.pk}"))
+                format_html(_("moved by {}"), admin_link(reclassified_by, f"#{reclassified_by.pk}"))
             )
         return format_html_join(LINE_BREAK, "{}", ((p,) for p in parts)) or "-"
 
@@ -236,7 +238,7 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             except LedgerError as exc:
                 messages.error(request, str(exc))
                 return redirect("admin:accounting_journalentry_change", entry.pk)
-            messages.success(request, f"Posted {created}.")
+            messages.success(request, _("Posted %(entry)s.") % {"entry": created})
             return redirect("admin:accounting_journalentry_change", created.pk)
         context = {
             **self.admin_site.each_context(request),
@@ -254,8 +256,8 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             pk,
             permission="accounting.reverse_journalentry",
             form_class=ReverseForm,
-            title="Reverse entry",
-            explanation="Posts the mirror image of this entry; the entry itself is not changed.",
+            title=_("Reverse entry"),
+            explanation=_("Posts the mirror image of this entry; the entry itself is not changed."),
             apply=lambda entry, data, user: journal_entry_reverse(
                 entry=entry, reason=data["reason"], created_by=user
             ),
@@ -267,9 +269,10 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             pk,
             permission="accounting.reclassify_journalentry",
             form_class=ReclassifyForm,
-            title="Reclassify unidentified receipt",
+            title=_("Reclassify unidentified receipt"),
             explanation=(
-                f"Moves the amount from {UNIDENTIFIED_RECEIPTS.code} to the organization's account."
+                _("Moves the amount from %(account)s to the organization's account.")
+                % {"account": UNIDENTIFIED_RECEIPTS.code}
             ),
             apply=lambda entry, data, user: journal_entry_reclassify(
                 entry=entry, to_account=data["account"], reason=data["reason"], created_by=user
@@ -293,10 +296,10 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             filename="journal", fmt=fmt, headers=JOURNAL_EXPORT_HEADERS, rows=rows
         )
 
-    @admin.action(description="Export selected entries to CSV")
+    @admin.action(description=_("Export selected entries to CSV"))
     def export_csv(self, request, queryset):
         return self._export(queryset, "csv")
 
-    @admin.action(description="Export selected entries to XLSX")
+    @admin.action(description=_("Export selected entries to XLSX"))
     def export_xlsx(self, request, queryset):
         return self._export(queryset, "xlsx")

@@ -145,9 +145,9 @@ def test_entry_page_shows_lines_payment_and_raw_deliveries(accountant, books):
 
     assert page.status_code == 200
     assert BRIEF_PAYLOAD["operation_id"] in page.text
-    assert "Repeat with different content" in page.text  # the conflicting delivery
-    assert "Reverse…" in page.text
-    assert "Delete" not in page.text
+    assert "Повтор с другим содержимым" in page.text  # the conflicting delivery
+    assert "Сторнировать…" in page.text
+    assert "Удалить" not in page.text
 
 
 def test_accountant_reverses_an_entry_with_a_reason(accountant, books, client):
@@ -180,7 +180,7 @@ def test_reversal_needs_a_reason(accountant, books):
 def test_accountant_reclassifies_an_unidentified_receipt(accountant, books, client):
     receipt = JournalEntry.objects.get(party="7707083893")
     target = Organization.objects.get(inn="1234567890").account
-    assert "Reclassify…" in accountant.get(f"{JOURNAL}{receipt.pk}/change/").text
+    assert "Разнести…" in accountant.get(f"{JOURNAL}{receipt.pk}/change/").text
 
     accountant.post(
         f"{JOURNAL}{receipt.pk}/reclassify/", {"account": target.pk, "reason": "Paid for Acme"}
@@ -237,11 +237,13 @@ def test_journal_exports_to_csv_and_xlsx(accountant, books):
     csv_response = accountant.post(JOURNAL, {"action": "export_csv", "_selected_action": ids})
     xlsx_response = accountant.post(JOURNAL, {"action": "export_xlsx", "_selected_action": ids})
 
-    rows = list(csv.reader(io.StringIO(csv_response.content.decode())))
-    assert rows[0][:3] == ["entry", "posted_at", "document_date"]
+    # For Excel in Russian: a byte order mark, ";" between fields, "," in amounts.
+    assert csv_response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["проводка", "проведена", "дата документа"]
     assert len(rows) == 4
     brief = next(r for r in rows if r[0] == str(books.entry_id))
-    assert brief[7] == "145000.00" and brief[8] == "51" and brief[9] == "62.1234567890"
+    assert brief[7] == "145000,00" and brief[8] == "51" and brief[9] == "62.1234567890"
     sheet = load_workbook(io.BytesIO(xlsx_response.content)).active
     amounts = [row[7] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert sorted(amounts) == [77, 250.5, 145000]
@@ -253,8 +255,8 @@ def test_trial_balance_page_totals_to_zero_and_exports(accountant, books):
     assert page.context["total_balance"] == 0
     assert page.context["total_debit"] == Decimal("145327.50")
     export = accountant.get("/admin/accounting/account/trial-balance/", {"format": "csv"})
-    rows = list(csv.reader(io.StringIO(export.content.decode())))
-    assert ["51", "Bank clearing", "asset", "RUB", "145327.50", "0", "145327.50"] in rows
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
+    assert ["51", "Bank clearing", "asset", "RUB", "145327,50", "0", "145327,50"] in rows
     past = accountant.get("/admin/accounting/account/trial-balance/", {"date": "2000-01-01"})
     assert past.context["total_debit"] == 0
 
@@ -266,7 +268,7 @@ def test_organization_statement_page_and_export(accountant, books):
     page = accountant.get(url)
 
     assert page.context["statement"].closing == Decimal("145250.50")
-    assert "check digits are wrong" in page.text  # 1234567890 fails the INN checksum
+    assert "Контрольные цифры ИНН неверны" in page.text  # 1234567890 fails the INN checksum
     export = accountant.get(url, {"format": "xlsx", "from": "2000-01-01"})
     sheet = load_workbook(io.BytesIO(export.content)).active
     balances = [row[7] for row in sheet.iter_rows(min_row=2, values_only=True)]

@@ -59,7 +59,7 @@ def test_malformed_upload_is_refused_with_its_line(client, accountant):
 
     response = _upload(client, raw)
 
-    assert f"Refused, nothing stored: line {line_of(raw, 'Сумма=')}: " in response.text
+    assert f"Отклонено, ничего не сохранено: line {line_of(raw, 'Сумма=')}: " in response.text
     assert 'id="confirm-import"' not in response.text
     assert BankStatement.objects.count() == 0
 
@@ -72,9 +72,10 @@ def test_statement_page_links_each_line_to_its_payment(client, accountant):
 
     assert page.status_code == 200
     assert f'href="/admin/webhooks/payment/{answer["payment_id"]}/change/"' in page.text
-    assert "Statement only" in page.text and "Book all 1 statement-only line" in page.text
+    assert "Только в выписке" in page.text
+    assert "Провести 1 строку, которая есть только в выписке" in page.text
     listing = client.get(STATEMENTS)
-    assert "Open items" in listing.text and "statement.txt" in listing.text
+    assert "Есть расхождения" in listing.text and "statement.txt" in listing.text
 
 
 def test_book_all_books_the_statement_only_lines_as_the_user(client, accountant):
@@ -82,10 +83,10 @@ def test_book_all_books_the_statement_only_lines_as_the_user(client, accountant)
 
     response = client.post(f"{STATEMENTS}{statement.pk}/book/", follow=True)
 
-    assert "Booked 2 statement-only line(s) as payments." in response.text
+    assert "Проведено как платежи строк, которые есть только в выписке: 2." in response.text
     assert set(Payment.objects.values_list("source", flat=True)) == {PaymentSource.STATEMENT}
     assert {line.booked_by for line in statement.lines.all()} == {accountant}
-    assert "Reconciled" in client.get(f"{STATEMENTS}{statement.pk}/change/").text
+    assert "Сверено" in client.get(f"{STATEMENTS}{statement.pk}/change/").text
 
 
 def test_action_books_only_the_selected_lines(client, accountant):

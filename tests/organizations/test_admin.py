@@ -37,7 +37,7 @@ def test_admin_shows_exact_balance_in_organization_list(admin_client, booked):
     response = admin_client.get("/admin/organizations/organization/")
 
     assert "Acme" in response.text
-    assert "10.00" in response.text
+    assert "10,00" in response.text  # the Russian format
 
 
 def test_admin_creates_organization_through_the_service(admin_client, client):

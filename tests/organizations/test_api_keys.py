@@ -129,8 +129,8 @@ def test_the_admin_shows_a_new_key_once_and_stores_only_its_hash(admin_client, a
         follow=True,
     )
 
-    message = next(str(m) for m in response.context["messages"] if "API key" in str(m))
-    key = message.split(" is ", 1)[1].split(" ", 1)[0]
+    message = next(str(m) for m in response.context["messages"] if "Ключ API" in str(m))
+    key = message.split(": ", 1)[1].split(" ", 1)[0]
     api_key = ApiKey.objects.get()
     assert api_key.created_by is not None and list(api_key.organizations.all()) == [acme]
     assert ApiKey.objects.get_from_key(key) == api_key

@@ -187,10 +187,10 @@ def test_report_files_are_stored_in_s3_and_read_back(some_business, period, s3_s
     assert "unidentified," in csv_text and "7707083893,5.55" in csv_text
     book = load_workbook(io.BytesIO(stored.xlsx_file.open("rb").read()))
     assert book.sheetnames == [
-        "Summary", "Trial balance", "Discrepancies", "Unidentified receipts", "Conflicting repeats",
-        "Bank statement", "Statement follow-up",
+        "Сводка", "Оборотно-сальдовая ведомость", "Расхождения", "Невыясненные поступления",
+        "Конфликтующие повторы", "Банковская выписка", "Разбор выписки",
     ]  # fmt: skip
-    rows = list(book["Trial balance"].iter_rows(values_only=True))
+    rows = list(book["Оборотно-сальдовая ведомость"].iter_rows(values_only=True))
     assert rows[1][:4] == ("51", "Bank clearing", "asset", "RUB")
     assert "X-Amz-Signature" in stored.csv_file.url  # private object, signed URL
 
@@ -222,7 +222,7 @@ def test_admin_runs_and_serves_reports(admin_client, some_business):
     assert response.status_code == 302
     report = ReconciliationReport.objects.get()
     listing = admin_client.get("/admin/reconciliation/reconciliationreport/")
-    assert "Run reconciliation now" in listing.text
+    assert "Запустить сверку сейчас" in listing.text
     assert f"/admin/reconciliation/reconciliationreport/{report.pk}/download/csv/" in listing.text
     download = admin_client.get(
         f"/admin/reconciliation/reconciliationreport/{report.pk}/download/xlsx/"
