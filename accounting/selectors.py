@@ -18,11 +18,14 @@ from accounting.models import (
     DEBIT_NORMAL_TYPES,
     Account,
     AccountType,
+    BalanceChange,
+    BalanceDelta,
     EntryKind,
     JournalEntry,
+    JournalLine,
     Side,
 )
-from common.db import snapshot
+from common.db import BoundedCount, bounded_count, snapshot
 
 _MONEY = DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
 
@@ -60,6 +63,35 @@ def suspense_receipts_unallocated(*, party: str | None = None):
     if party is not None:
         entries = entries.filter(party=party)
     return entries.distinct().order_by("id")
+
+
+def suspense_receipts_unallocated_count(*, limit: int) -> BoundedCount:
+    """How many receipts credited to unidentified receipts are neither reversed nor
+    reclassified, counted up to `limit`. Counts their credit lines (a receipt credits the
+    account once), read along the lines' (account, id) index with no sort, so it stops
+    after `limit` matches and never reads lines of other accounts."""
+    lines = JournalLine.objects.filter(
+        account__code=UNIDENTIFIED_RECEIPTS.code,
+        side=Side.CREDIT,
+        entry__reversed_by__isnull=True,
+        entry__reclassified_by__isnull=True,
+    ).exclude(entry__kind__in=[EntryKind.REVERSAL, EntryKind.RECLASSIFICATION])
+    return bounded_count(lines, limit=limit)
+
+
+def balance_change_oldest_pending() -> BalanceChange | None:
+    """The oldest balance change not yet dispatched, from the pending rows' partial index."""
+    return BalanceChange.objects.filter(dispatched_at__isnull=True).order_by("id").first()
+
+
+def balance_changes_pending_count(*, limit: int) -> BoundedCount:
+    """How many balance changes wait for their dispatch, counted up to `limit`."""
+    return bounded_count(BalanceChange.objects.filter(dispatched_at__isnull=True), limit=limit)
+
+
+def balance_deltas_pending_count(*, limit: int) -> BoundedCount:
+    """How many balance deltas wait for the fold, counted up to `limit`."""
+    return bounded_count(BalanceDelta.objects.all(), limit=limit)
 
 
 def party_last_posted_at_expression(*, party_ref: str, kind: str):

@@ -13,6 +13,10 @@ from reconciliation.tasks import reconciliation_report_create_task
 
 _FILES = {"csv": "csv_file", "xlsx": "xlsx_file"}
 
+# The home page opens with what needs attention (templatetags/attention.py): this app reads
+# every other, so the panel lives here.
+admin.site.index_template = "admin/attention_index.html"
+
 
 @admin.register(ReconciliationReport)
 class ReconciliationReportAdmin(admin.ModelAdmin):

@@ -1,16 +1,33 @@
 """Reads for the reconciliation report: everything recomputed from the raw journal."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection
 
-from accounting.chart import BANK_CLEARING
+from accounting.chart import BANK_CLEARING, UNIDENTIFIED_RECEIPTS
+from accounting.models import BalanceChange
 from accounting.selectors import (
+    account_balance_get,
+    account_get_by_code,
+    balance_change_oldest_pending,
+    balance_changes_pending_count,
+    balance_deltas_pending_count,
     ledger_discrepancies,
     period_trial_balance_get,
+    suspense_receipts_unallocated_count,
     trial_balance_get,
 )
+from common.dates import day_bounds
+from common.db import BoundedCount
+from reconciliation.models import ReconciliationReport
+from webhooks.models import DeliveryResult
+from webhooks.selectors import deliveries_to_follow_up_counts, payments_posted_totals
+
+# The panel's counts stop here (shown as "10 000+"): each reads at most this many index
+# entries, however many millions of rows there are.
+ATTENTION_COUNT_LIMIT = 10_000
 
 
 def _rows(sql: str, params=None) -> list[tuple]:
@@ -144,3 +161,50 @@ def books_discrepancies(*, start=None, end=None) -> dict[str, list[tuple]]:
     if clearing_total != payments_total:
         found["clearing_differs_from_payments"] = [(clearing_total, payments_total)]
     return found
+
+
+@dataclass(frozen=True)
+class AttentionPanel:
+    """What needs the accountants' attention, for the admin's home page."""
+
+    day: date
+    receipts_today: int
+    receipts_today_total: Decimal
+    unallocated: BoundedCount
+    unallocated_balance: Decimal
+    conflicts: BoundedCount
+    rejected: BoundedCount
+    last_report: ReconciliationReport | None
+    oldest_undispatched: BalanceChange | None
+    undispatched: BoundedCount
+    fold_backlog: BoundedCount
+
+
+def reconciliation_report_latest() -> ReconciliationReport | None:
+    """The report created last (by its primary key)."""
+    return ReconciliationReport.objects.order_by("-id").first()
+
+
+def attention_panel_get(*, day: date, limit: int = ATTENTION_COUNT_LIMIT) -> AttentionPanel:
+    """The figures of the admin's home page for `day` (in the service's time zone). Each is
+    one indexed query that reads at most `limit` rows or the day's payments: receipts
+    through the entries' posting time, counts through bounded index scans, the unallocated
+    amount as the balance of unidentified receipts, the oldest undispatched change through
+    the pending changes' partial index."""
+    start, end = day_bounds(day, day)
+    count, total = payments_posted_totals(start=start, end=end)
+    follow_up = deliveries_to_follow_up_counts(limit=limit)
+    suspense = account_get_by_code(code=UNIDENTIFIED_RECEIPTS.code)
+    return AttentionPanel(
+        day=day,
+        receipts_today=count,
+        receipts_today_total=total,
+        unallocated=suspense_receipts_unallocated_count(limit=limit),
+        unallocated_balance=account_balance_get(account=suspense),
+        conflicts=follow_up[DeliveryResult.CONFLICT],
+        rejected=follow_up[DeliveryResult.REJECTED],
+        last_report=reconciliation_report_latest(),
+        oldest_undispatched=balance_change_oldest_pending(),
+        undispatched=balance_changes_pending_count(limit=limit),
+        fold_backlog=balance_deltas_pending_count(limit=limit),
+    )

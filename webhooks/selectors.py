@@ -1,11 +1,13 @@
 """Reads of payments."""
 
 from collections.abc import Iterable
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 
 from common.dates import day_bounds
-from webhooks.models import Payment, PaymentSource
+from common.db import BoundedCount, bounded_count
+from webhooks.models import Delivery, DeliveryResult, Payment, PaymentSource
 from webhooks.services import DocumentKey
 
 
@@ -45,3 +47,21 @@ def payments_from_webhooks_received(*, start, end) -> QuerySet:
     return Payment.objects.filter(
         source=PaymentSource.WEBHOOK, received_at__gte=start, received_at__lt=end
     )
+
+
+def payments_posted_totals(*, start, end) -> tuple[int, Decimal]:
+    """(count, sum) of the payments booked in [start, end), from any source: read through
+    their entries' posting-time index, so it costs the period's payments only."""
+    totals = Payment.objects.filter(
+        entry__posted_at__gte=start, entry__posted_at__lt=end
+    ).aggregate(count=Count("pk"), total=Sum("amount"))
+    return totals["count"], totals["total"] or Decimal("0.00")
+
+
+def deliveries_to_follow_up_counts(*, limit: int) -> dict[str, BoundedCount]:
+    """How many conflicting repeats and rejected deliveries are kept, each counted up to
+    `limit` from its partial index."""
+    return {
+        result: bounded_count(Delivery.objects.filter(result=result), limit=limit)
+        for result in (DeliveryResult.CONFLICT, DeliveryResult.REJECTED)
+    }
