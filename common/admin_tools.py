@@ -39,6 +39,15 @@ def admin_link(obj, label=None):
     return format_html('<a href="{}">{}</a>', url, label or obj)
 
 
+def amount(value) -> str:
+    """An amount as the active language writes it, two decimals (1 500,00 in Russian), or
+    "-". Admin methods return this rather than the Decimal: Django localizes a Decimal in
+    lists, but a read-only field of a change page shows its str()."""
+    if value is None or value == "":
+        return "-"
+    return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+
+
 def local_time(moment, short: bool = False) -> str:
     """A timestamp in the service's time zone: localized, or dd.mm.yyyy hh:mm when short."""
     if not moment:

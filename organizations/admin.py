@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import APIKey
 
+from common.admin_tools import amount
 from common.dates import day_bounds, parse_day
 from common.exports import table_response
 from organizations.inn import INN_FORMAT_MESSAGE, inn_format_valid
@@ -68,7 +69,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Balance"), ordering="balance")
     def balance(self, obj):
-        return obj.balance
+        return amount(obj.balance)
 
     @admin.display(description=_("Last payment"), ordering="last_payment_at")
     def last_payment(self, obj):

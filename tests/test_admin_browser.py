@@ -2,11 +2,17 @@
 
 Books payments over HTTP, then logs in to the admin as an accountant, finds a payment in
 the journal, reverses it, and checks the organization's balance in the admin and the API.
-Full-page screenshots of the main pages go to var/screenshots/.
+The first session speaks Russian, as the accountants' browsers do (the admin's default),
+the second English. Full-page screenshots of the main pages go to var/screenshots/; with
+UPDATE_SCREENSHOTS=1 the README's ones are also written to docs/screenshots/:
+
+    UPDATE_SCREENSHOTS=1 python3 dev.py test tests/test_admin_browser.py
 """
 
 import importlib
+import os
 import re
+import shutil
 import uuid
 from datetime import datetime, time
 from decimal import Decimal
@@ -36,6 +42,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = ROOT / "var" / "screenshots"
+# The screenshots the README shows, refreshed in docs/screenshots/ with UPDATE_SCREENSHOTS=1.
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+README_SCREENSHOTS = {"home.png", "journal.png", "entry.png", "statement.png",
+                      "trial-balance.png", "bank-statement.png"}  # fmt: skip
+# Russian writes 1 599,99 with a no-break space between the thousands.
+NBSP = "\xa0"
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
@@ -119,9 +131,11 @@ def _launch(playwright):
 
 def _shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1" and name in README_SCREENSHOTS:
+        shutil.copyfile(SCREENSHOTS / name, DOCS_SCREENSHOTS / name)
 
 
-def test_accountant_reverses_a_payment_in_the_browser(admin_server):
+def test_accountant_reverses_a_payment_in_the_browser_in_russian(admin_server):
     organization = organization_create(inn=INN, name="Romashka LLC")
     _post_payments(admin_server)
     user = User.objects.create_user("accountant", password=PASSWORD, is_staff=True)
@@ -135,7 +149,7 @@ def test_accountant_reverses_a_payment_in_the_browser(admin_server):
         browser = _launch(playwright)
         try:
             context = browser.new_context(
-                base_url=admin_server, viewport={"width": 1280, "height": 800}
+                base_url=admin_server, viewport={"width": 1280, "height": 800}, locale="ru-RU"
             )
             page = context.new_page()
             page.set_default_timeout(15_000)
@@ -148,6 +162,15 @@ def test_accountant_reverses_a_payment_in_the_browser(admin_server):
             page.fill("#id_password", PASSWORD)
             page.click('input[type="submit"]')
             expect(page.locator("#user-tools")).to_contain_text("accountant")
+            expect(page.locator("html")).to_have_attribute("lang", "ru")
+
+            # The home page: what needs attention, in Russian.
+            panel = page.locator("#attention-panel")
+            expect(panel).to_contain_text("Требует внимания")
+            expect(panel.locator("#attention-receipts-today")).to_contain_text(
+                f"4 платежа на 1{NBSP}892,49"
+            )
+            expect(panel.locator("#attention-unallocated a")).to_have_text("1")
 
             # Find the 250.50 payment in the journal by its operation id.
             page.goto("/admin/accounting/journalentry/")
@@ -156,26 +179,26 @@ def test_accountant_reverses_a_payment_in_the_browser(admin_server):
             page.click("#toggle-nav-sidebar")
             expect(page.locator("#nav-sidebar")).to_be_hidden()
             page.fill("#searchbar", REVERSED_OPERATION_ID)
-            page.locator("#changelist-search").get_by_role("button", name="Search").click()
+            page.locator("#changelist-search").get_by_role("button", name="Найти").click()
             rows = page.locator("#result_list tbody tr")
             expect(rows).to_have_count(1)
-            expect(rows.first.locator("td.field-total")).to_have_text("250.50")
+            expect(rows.first.locator("td.field-total")).to_have_text("250,50")
             rows.first.locator("th.field-id a").click()
             expect(page).to_have_url(re.compile(rf"/journalentry/{entry_pk}/change/(\?.*)?$"))
             expect(page.locator(".field-source_payment")).to_contain_text(REVERSED_OPERATION_ID)
 
             # Posted entries cannot be deleted by an accountant.
-            expect(page.get_by_role("link", name="Delete")).to_have_count(0)
+            expect(page.get_by_role("link", name="Удалить")).to_have_count(0)
             delete = context.request.get(
                 f"{admin_server}/admin/accounting/journalentry/{entry_pk}/delete/"
             )
             assert delete.status == 403
 
             # Reverse it.
-            page.get_by_role("link", name="Reverse…").click()
+            page.get_by_role("link", name="Сторнировать…").click()
             expect(page).to_have_url(re.compile(rf"/journalentry/{entry_pk}/reverse/(\?.*)?$"))
             page.fill('textarea[name="reason"]', REASON)
-            page.get_by_role("button", name="Reverse entry").click()
+            page.get_by_role("button", name="Сторнировать проводку").click()
             expect(page.locator(".messagelist .success")).to_contain_text(
                 f"Reversal of entry #{entry_pk}"
             )
@@ -185,41 +208,45 @@ def test_accountant_reverses_a_payment_in_the_browser(admin_server):
                 f"Reversal of entry #{entry_pk}"
             )
             expect(page.locator(".field-reason .readonly")).to_have_text(REASON)
-            expect(page.locator(".field-state .readonly")).to_contain_text(
-                f"reversal of #{entry_pk}"
-            )
+            expect(page.locator(".field-state .readonly")).to_contain_text(f"сторно #{entry_pk}")
             expect(page.locator(".field-created_by .readonly")).to_have_text("accountant")
-            expect(page.get_by_role("link", name="Reverse…")).to_have_count(0)
+            expect(page.get_by_role("link", name="Сторнировать…")).to_have_count(0)
             _shot(page, "entry.png")
 
             # The original now shows who reversed it, and cannot be reversed again.
             page.locator(".field-state .readonly a").click()
             expect(page).to_have_url(re.compile(rf"/journalentry/{entry_pk}/change/(\?.*)?$"))
-            expect(page.locator(".field-state .readonly")).to_contain_text("reversed by #")
-            expect(page.get_by_role("link", name="Reverse…")).to_have_count(0)
+            expect(page.locator(".field-state .readonly")).to_contain_text("сторнирована #")
+            expect(page.get_by_role("link", name="Сторнировать…")).to_have_count(0)
 
             page.goto("/admin/accounting/journalentry/")
             expect(page.locator("#result_list tbody tr")).to_have_count(len(PAYMENTS) + 1)
             _shot(page, "journal.png")
 
+            # The home page once the day's work is done, for the README.
+            page.click("#toggle-nav-sidebar")
+            page.goto("/admin/")
+            expect(panel.locator("#attention-unallocated a")).to_have_text("1")
+            _shot(page, "home.png")
+
             # The organization's balance: 1500.00 + 99.99, the 250.50 reversed.
             page.goto("/admin/organizations/organization/")
             row = page.locator("#result_list tbody tr", has_text=INN)
             expect(row).to_have_count(1)
-            expect(row.locator("td.field-balance")).to_have_text("1599.99")
+            expect(row.locator("td.field-balance")).to_have_text(f"1{NBSP}599,99")
 
             page.goto(f"/admin/organizations/organization/{organization.pk}/change/")
-            page.locator(".object-tools").get_by_role("link", name="Statement").click()
+            page.locator(".object-tools").get_by_role("link", name="Выписка").click()
             expect(page).to_have_url(re.compile(rf"/organization/{organization.pk}/statement/$"))
             statement = page.locator("#statement tbody")
             # Opening balance, three payments, the reversal, closing balance.
             expect(statement.locator("tr")).to_have_count(6)
-            expect(statement.locator("tr").last).to_contain_text("1599.99")
+            expect(statement.locator("tr").last).to_contain_text(f"1{NBSP}599,99")
             _shot(page, "statement.png")
 
             page.goto("/admin/accounting/account/trial-balance/")
             expect(page.locator("#trial-balance tbody tr").first).to_be_visible()
-            expect(page.locator("#trial-balance tfoot th").last).to_have_text("0.00")
+            expect(page.locator("#trial-balance tfoot th").last).to_have_text("0,00")
             _shot(page, "trial-balance.png")
             context.close()
         finally:
@@ -235,7 +262,7 @@ def test_accountant_reverses_a_payment_in_the_browser(admin_server):
         REASON,
     )
     assert reversal.created_by.username == "accountant"
-    for name in ("journal.png", "entry.png", "statement.png", "trial-balance.png"):
+    for name in ("home.png", "journal.png", "entry.png", "statement.png", "trial-balance.png"):
         assert (SCREENSHOTS / name).stat().st_size > 10_000
 
 
@@ -247,9 +274,7 @@ def _login(page, expect) -> None:
     expect(page.locator("#user-tools")).to_contain_text("accountant")
 
 
-def test_accountant_imports_a_bank_statement_and_books_what_webhooks_missed(
-    admin_server, tmp_path
-):
+def test_accountant_imports_a_bank_statement_and_books_what_webhooks_missed(admin_server, tmp_path):
     from tests.bankstatements.files import Doc, statement_bytes
 
     today = timezone.localdate()
@@ -281,11 +306,12 @@ def test_accountant_imports_a_bank_statement_and_books_what_webhooks_missed(
         browser = _launch(playwright)
         try:
             context = browser.new_context(
-                base_url=admin_server, viewport={"width": 1280, "height": 800}
+                base_url=admin_server, viewport={"width": 1280, "height": 800}, locale="en-US"
             )
             page = context.new_page()
             page.set_default_timeout(15_000)
             _login(page, expect)
+            expect(page.locator("html")).to_have_attribute("lang", "en")
 
             page.goto("/admin/bankstatements/bankstatement/")
             page.get_by_role("link", name="Import statement…").click()

@@ -10,6 +10,7 @@ from common.admin_tools import (
     ReadOnlyAdminMixin,
     ReceivedRangeFilter,
     admin_link,
+    amount,
     local_time,
 )
 from webhooks.models import BankImitation, Delivery, DeliveryResult, Payment
@@ -112,7 +113,7 @@ class PaymentJournalEntryAdmin(JournalEntryAdmin):
         return format_html(
             _("{} — {} from INN {}, document {} of {}"),
             admin_link(payment, str(payment.operation_id or _("booked from the bank statement"))),
-            payment.amount,
+            amount(payment.amount.amount),
             payment.payer_inn,
             payment.document_number,
             local_time(payment.document_date),

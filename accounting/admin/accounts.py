@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.models import Account
 from accounting.selectors import account_balance_expression, trial_balance_get
-from common.admin_tools import ReadOnlyAdminMixin
+from common.admin_tools import ReadOnlyAdminMixin, amount
 from common.dates import local_midnight
 from common.exports import table_response
 
@@ -28,7 +28,7 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Balance (normal side)"), ordering="balance")
     def balance(self, obj):
-        return obj.balance
+        return amount(obj.balance)
 
     def get_urls(self):
         return [

@@ -27,6 +27,7 @@ from common.admin_tools import (
     LargeTablePaginator,
     ReadOnlyAdminMixin,
     admin_link,
+    amount,
     local_time,
 )
 from common.exports import table_response
@@ -43,11 +44,11 @@ class JournalLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description=_("Debit"))
     def debit_amount(self, line):
-        return line.amount.amount if line.side == Side.DEBIT else ""
+        return amount(line.amount.amount) if line.side == Side.DEBIT else ""
 
     @admin.display(description=_("Credit"))
     def credit_amount(self, line):
-        return line.amount.amount if line.side == Side.CREDIT else ""
+        return amount(line.amount.amount) if line.side == Side.CREDIT else ""
 
 
 _MONEY = DecimalField(max_digits=BALANCE_MAX_DIGITS, decimal_places=2)
@@ -166,7 +167,7 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Total"), ordering="total_debit")
     def total(self, obj):
-        return obj.total_debit
+        return amount(obj.total_debit)
 
     @admin.display(description=_("Debit → credit"))
     def accounts(self, obj):
