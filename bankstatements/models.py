@@ -18,6 +18,7 @@ through bankstatements.services.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from webhooks.services import DocumentKey
@@ -88,7 +89,11 @@ class BankStatement(models.Model):
         period = f"{self.period_start:%d.%m.%Y}"
         if self.period_end != self.period_start:
             period += f"–{self.period_end:%d.%m.%Y}"
-        return f"Statement #{self.pk} {period} v{self.version}"
+        return gettext("Statement #%(id)s %(period)s v%(version)s") % {
+            "id": self.pk,
+            "period": period,
+            "version": self.version,
+        }
 
 
 class LineDirection(models.TextChoices):

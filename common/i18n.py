@@ -23,6 +23,9 @@ class ApiInEnglishMiddleware:
         translation.activate("en")
         request.LANGUAGE_CODE = "en"
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             translation.deactivate()
+        # LocaleMiddleware, outside this one, keeps a Content-Language already set.
+        response.headers["Content-Language"] = "en"
+        return response

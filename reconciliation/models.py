@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,6 +34,8 @@ class ReconciliationReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"Reconciliation {self.period_start:%Y-%m-%d}…{self.period_end:%Y-%m-%d}: {self.status}"
-        )
+        return gettext("Reconciliation %(start)s…%(end)s: %(status)s") % {
+            "start": f"{self.period_start:%Y-%m-%d}",
+            "end": f"{self.period_end:%Y-%m-%d}",
+            "status": self.get_status_display(),
+        }

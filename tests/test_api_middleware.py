@@ -39,3 +39,16 @@ def test_the_admin_keeps_the_whole_stack(app_server):
     assert status == 200
     assert headers["X-Frame-Options"] == "DENY"
     assert "csrftoken" in headers.get("Set-Cookie", "")
+
+
+def test_the_lean_stack_answers_in_english_whatever_the_language(app_server):
+    """Without LocaleMiddleware the lean stack would speak LANGUAGE_CODE (ru), in which
+    DRF's own messages are translated."""
+    status, headers, body = http_request(
+        app_server + "/api/v1/organizations/1234567890/statement/?page=abc",
+        headers={"Accept-Language": "ru"},
+    )
+
+    assert status in (400, 404), body
+    text = body.decode()
+    assert not any("\u0400" <= ch <= "\u04ff" for ch in text), text  # no Cyrillic

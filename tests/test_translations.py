@@ -2,7 +2,6 @@
 
 import csv
 import io
-import json
 from decimal import Decimal
 
 import pytest
@@ -12,6 +11,7 @@ from django.utils import translation
 
 from common import translations
 from common.exports import Sheet, csv_bytes
+from organizations.services import organization_create
 from tests.webhooks.helpers import BRIEF_PAYLOAD, post_webhook
 
 TRANSLATED_NAMES_MIGRATIONS = [
@@ -66,16 +66,29 @@ def test_admin_speaks_russian_and_english_on_request(accountant):
     assert "Export selected entries to CSV" in english.text
 
 
-@pytest.mark.django_db
-def test_api_errors_stay_english_under_russian(client):
-    response = post_webhook(
-        client, {**BRIEF_PAYLOAD, "amount": "abc"}, HTTP_ACCEPT_LANGUAGE="ru"
-    )
+def _cyrillic(text: str) -> bool:
+    return any("\u0400" <= ch <= "\u04ff" for ch in text)
 
-    assert response.status_code == 400
-    body = json.dumps(response.json(), ensure_ascii=False)
-    assert "amount" in body
-    assert not any("а" <= ch <= "я" or "А" <= ch <= "Я" for ch in body), body
+
+@pytest.mark.django_db
+def test_api_errors_stay_english_under_russian(client, settings):
+    """DRF's and Django's own messages would be Russian here (both ship a translation)."""
+    organization_create(inn="1234567890", name="Acme")
+    assert settings.LANGUAGE_CODE == "ru"
+
+    webhook = post_webhook(client, {**BRIEF_PAYLOAD, "amount": "abc"}, HTTP_ACCEPT_LANGUAGE="ru")
+    statement = client.get(
+        "/api/v1/organizations/1234567890/statement/?page=abc&from=xx", HTTP_ACCEPT_LANGUAGE="ru"
+    )
+    upload = client.post("/api/v1/bank-statements/", HTTP_ACCEPT_LANGUAGE="ru")
+    wrong_method = client.put("/api/v1/webhook/bank/", HTTP_ACCEPT_LANGUAGE="ru")
+
+    assert webhook.status_code == statement.status_code == 400
+    assert set(statement.json()) == {"page", "from"}
+    assert upload.status_code in (401, 403) and wrong_method.status_code == 405
+    for response in (webhook, statement, upload, wrong_method):
+        assert not _cyrillic(response.content.decode()), response.content.decode()
+        assert response["Content-Language"] == "en"
 
 
 def test_csv_for_russian_excel_has_bom_semicolons_and_decimal_commas():

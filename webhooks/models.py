@@ -9,6 +9,7 @@ for it later gives it its operation_id, the one change a payment row allows.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
@@ -79,7 +80,11 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.document_number} {self.amount} from {self.payer_inn or 'unknown INN'}"
+        return gettext("%(number)s %(amount)s from %(inn)s") % {
+            "number": self.document_number,
+            "amount": self.amount,
+            "inn": self.payer_inn or gettext("unknown INN"),
+        }
 
 
 class DeliveryResult(models.TextChoices):
