@@ -28,7 +28,7 @@ from bankstatements.services import (
     statement_lines_bookable,
     statements_rematch,
 )
-from common.admin_tools import ReadOnlyAdminMixin, admin_link
+from common.admin_tools import ReadOnlyAdminMixin, admin_link, local_time
 
 _STATUS_COLOURS = {
     LineStatus.MATCHED: "#1a7f37",
@@ -76,6 +76,34 @@ def _booking_messages(request, summary) -> None:
         )
     if not (summary.booked or summary.already_booked or summary.skipped):
         messages.info(request, _("No statement-only lines to book."))
+
+
+def import_result_text(result) -> str:
+    """What an import (or its preview) did, in the active language."""
+    counts = result.counts
+    figures = _(
+        "%(matched)s matched, %(statement_only)s statement only, %(ambiguous)s ambiguous, "
+        "%(outgoing)s outgoing"
+    ) % {
+        "matched": counts.get(LineStatus.MATCHED, 0),
+        "statement_only": counts.get(LineStatus.STATEMENT_ONLY, 0),
+        "ambiguous": counts.get(LineStatus.AMBIGUOUS, 0),
+        "outgoing": counts.get(LineStatus.OUTGOING, 0),
+    }
+    if result.statement is None:  # the preview of a new file
+        return _("Dry run, nothing stored. %(figures)s") % {"figures": figures}
+    if not result.created:
+        return _("Already imported as %(statement)s on %(when)s; nothing changed.") % {
+            "statement": result.statement,
+            "when": local_time(result.statement.imported_at, short=True),
+        }
+    text = _("Imported. %(statement)s: %(figures)s") % {
+        "statement": result.statement,
+        "figures": figures,
+    }
+    if result.booked:
+        text += "; " + _("%(count)s booked automatically") % {"count": result.booked}
+    return text
 
 
 class StatementUploadForm(forms.Form):
@@ -275,7 +303,12 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     for line in preview.lines:
                         line.badge = line_status_badge(line)
                         line.payment_link = admin_link(line.payment, f"#{line.payment_id}")
-                    context.update(preview=preview, sha256=digest, file_name=upload.name)
+                    context.update(
+                        preview=preview,
+                        preview_message=import_result_text(preview),
+                        sha256=digest,
+                        file_name=upload.name,
+                    )
         context["form"] = form
         return render(request, "admin/bankstatements/bankstatement/import.html", context)
 
@@ -296,7 +329,7 @@ class BankStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             messages.error(request, _("Refused, nothing stored: %(why)s") % {"why": exc})
             return redirect("admin:bankstatements_import")
         del request.session[_SESSION_KEY]
-        (messages.success if result.created else messages.info)(request, result.message)
+        (messages.success if result.created else messages.info)(request, import_result_text(result))
         return redirect("admin:bankstatements_bankstatement_change", result.statement.pk)
 
 

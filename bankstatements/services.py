@@ -172,9 +172,16 @@ def _counts(statement: BankStatement) -> dict[str, int]:
     return counts
 
 
+def _title(statement: BankStatement) -> str:
+    """The statement as the messages of imports name it: English, as they are also the
+    API's answer and a log line (the admin words them itself)."""
+    return f"Statement #{statement.pk} v{statement.version}"
+
+
 def _summary_text(statement: BankStatement, counts: dict[str, int]) -> str:
     return (
-        f"{statement} of {statement.period_start:%d.%m.%Y}–{statement.period_end:%d.%m.%Y}: "
+        f"{_title(statement)} of "
+        f"{statement.period_start:%d.%m.%Y}–{statement.period_end:%d.%m.%Y}: "
         f"{counts[LineStatus.MATCHED]} matched, {counts[LineStatus.STATEMENT_ONLY]} statement "
         f"only, {counts[LineStatus.AMBIGUOUS]} ambiguous, {counts[LineStatus.OUTGOING]} outgoing"
     )
@@ -260,7 +267,9 @@ def bank_statement_import(
 
 def _already_imported(statement: BankStatement, dry_run: bool) -> ImportResult:
     imported_at = timezone.localtime(statement.imported_at)
-    message = f"Already imported as {statement} on {imported_at:%d.%m.%Y %H:%M}; nothing changed."
+    message = (
+        f"Already imported as {_title(statement)} on {imported_at:%d.%m.%Y %H:%M}; nothing changed."
+    )
     return ImportResult(statement, False, dry_run, message, _counts(statement))
 
 

@@ -38,8 +38,8 @@ def test_upload_shows_a_preview_and_stores_nothing_until_confirmed(client, accou
     preview = _upload(client, statement_bytes(DOCS, start=TODAY))
 
     assert preview.status_code == 200
-    assert "Dry run, nothing stored" in preview.text
-    assert "1 matched, 1 statement only" in preview.text
+    assert "Предпросмотр, ничего не сохранено" in preview.text
+    assert "сопоставлено: 1, только в выписке: 1" in preview.text
     assert 'id="confirm-import"' in preview.text
     assert BankStatement.objects.count() == 0
 

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from bankstatements.exceptions import StatementRefused
 from bankstatements.models import StatementSource
@@ -18,7 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("path", help="the statement file")
         parser.add_argument("--dry-run", action="store_true", help="show, store nothing")
 
-    def handle(self, *args, path: str, dry_run: bool = False, **options):
+    def handle(self, *args, **options):
+        # An operator's command, worded like the API and the logs: in English.
+        with translation.override("en"):
+            self._import(**options)
+
+    def _import(self, *, path: str, dry_run: bool = False, **options):
         file = Path(path)
         try:
             content = file.read_bytes()
