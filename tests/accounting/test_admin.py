@@ -173,7 +173,8 @@ def test_reversal_needs_a_reason(accountant, books):
     response = accountant.post(f"{JOURNAL}{books.entry_id}/reverse/", {"reason": ""})
 
     assert response.status_code == 200  # the form again, with its error
-    assert response.context["form"].errors == {"reason": ["This field is required."]}
+    # The admin speaks Russian: Django's own message for a required field.
+    assert response.context["form"].errors == {"reason": ["Обязательное поле."]}
     assert not JournalEntry.objects.filter(kind=EntryKind.REVERSAL).exists()
 
 
