@@ -37,7 +37,16 @@ class BankStatementImportView(APIView):
                 BankStatementImportOutputSerializer, description="Already imported, or a dry run."
             ),
             400: OpenApiResponse(BankStatementErrorSerializer, description="Malformed file."),
+            401: OpenApiResponse(
+                BankStatementErrorSerializer, description="An invalid, revoked or expired key."
+            ),
             403: OpenApiResponse(BankStatementErrorSerializer, description="Not allowed."),
+            415: OpenApiResponse(
+                BankStatementErrorSerializer, description="Not multipart/form-data."
+            ),
+            503: OpenApiResponse(
+                BankStatementErrorSerializer, description="Database unavailable (Retry-After)."
+            ),
         },
         examples=[
             OpenApiExample(

@@ -136,3 +136,13 @@ def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler
 
     return drf_exception_handler(exc, context)
+
+
+def not_found(request, exception):
+    """handler404: JSON under /api/ (an API client never gets an HTML page, even for a path
+    that matches no route, such as /api/v1/bank-imitation/-1/), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return json_response({"detail": "Not found."}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

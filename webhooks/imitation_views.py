@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
@@ -113,6 +113,27 @@ class BankImitationOutputSerializer(serializers.Serializer):
     balance = serializers.CharField(allow_null=True)
 
 
+class BankImitationErrorSerializer(serializers.Serializer):
+    """DRF's refusal: `detail`, or each invalid field with its messages."""
+
+    detail = serializers.CharField(required=False)
+    repeats = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+IMITATION_REFUSALS = {
+    403: OpenApiResponse(
+        BankImitationErrorSerializer,
+        description="Not a staff session with the imitation's permission (or no CSRF token).",
+    ),
+    404: OpenApiResponse(
+        BankImitationErrorSerializer, description="The imitation is off, or no such run."
+    ),
+    503: OpenApiResponse(
+        BankImitationErrorSerializer, description="Database unavailable (Retry-After)."
+    ),
+}
+
+
 class CanRunBankImitation(permissions.BasePermission):
     """A staff session with the imitation's own permission, while the imitation is on."""
 
@@ -138,7 +159,11 @@ class BankImitationCreateView(_StaffOnly, APIView):
             "BANK_IMITATION_ENABLED."
         ),
         request=BankImitationInputSerializer,
-        responses={202: BankImitationOutputSerializer},
+        responses={
+            202: BankImitationOutputSerializer,
+            400: OpenApiResponse(BankImitationErrorSerializer, description="Invalid fields."),
+            **IMITATION_REFUSALS,
+        },
         examples=[
             OpenApiExample(
                 "Deliver the brief's payment twice",
@@ -164,7 +189,7 @@ class BankImitationDetailView(_StaffOnly, APIView):
     @extend_schema(
         operation_id="bank_imitation_retrieve",
         summary="What a bank imitation delivered, and the payer's balance after it",
-        responses={200: BankImitationOutputSerializer},
+        responses={200: BankImitationOutputSerializer, **IMITATION_REFUSALS},
         tags=["bank imitation"],
     )
     def get(self, request, pk: int):
