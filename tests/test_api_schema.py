@@ -33,3 +33,20 @@ def test_swagger_ui_is_served(client):
 
     assert response.status_code == 200
     assert "swagger-ui" in response.text
+
+
+@pytest.mark.parametrize("path", ["/api/v1/bank-imitation/-448/", "/api/v1/no-such-thing/"])
+def test_an_api_path_matching_no_route_answers_json_404(client, path):
+    # Found by the contract fuzz: a negative id fell through to Django's HTML page.
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_site_path_matching_no_route_keeps_the_html_404(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
