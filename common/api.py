@@ -47,7 +47,9 @@ def json_loads_decimal(raw: bytes | str):
         )
     except JSONBodyError:
         raise
-    except (ValueError, RecursionError) as exc:  # includes JSONDecodeError, UnicodeDecodeError
+    except RecursionError as exc:
+        raise JSONBodyError("Malformed JSON: nested too deeply") from exc
+    except ValueError as exc:  # includes JSONDecodeError, UnicodeDecodeError
         raise JSONBodyError(f"Malformed JSON: {exc}") from exc
 
 
