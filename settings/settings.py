@@ -252,6 +252,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.openapi.links_add",
+    ],
 }
 
 # Files (reconciliation reports). S3-compatible storage (MinIO in compose) when a bucket is

@@ -50,3 +50,21 @@ def test_a_site_path_matching_no_route_keeps_the_html_404(client):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_schema_links_a_booked_webhook_to_the_payers_balance_and_an_imitation_to_its_run(client):
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    paths = schema["paths"]
+
+    webhook = paths["/api/v1/webhook/bank/"]["post"]["responses"]["200"]["links"]
+    imitation = paths["/api/v1/bank-imitation/"]["post"]["responses"]["202"]["links"]
+
+    assert webhook["PayerBalance"] == {
+        "operationId": "organization_balance_retrieve",
+        "parameters": {"inn": "$request.body#/payer_inn"},
+    }
+    assert webhook["PayerStatement"]["operationId"] == "organization_statement_retrieve"
+    assert imitation["ImitationProgress"] == {
+        "operationId": "bank_imitation_retrieve",
+        "parameters": {"id": "$response.body#/id"},
+    }

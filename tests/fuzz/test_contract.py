@@ -70,8 +70,8 @@ def test_fuzzed_contract_gives_no_5xx_and_no_schema_violation(tmp_path):
         "CELERY_BROKER_URL": "filesystem://",
         "CELERY_FILESYSTEM_BROKER_DIR": str(tmp_path / "celery"),
     }
-    examples = int(os.environ.get("FUZZ_EXAMPLES", "8"))
-    steps = int(os.environ.get("FUZZ_STATEFUL_STEPS", "40"))
+    examples = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+    steps = int(os.environ.get("FUZZ_STATEFUL_STEPS", "60"))
     with gunicorn_server(
         database_url=database_url_of(connection.settings_dict), workers=2, env=env
     ) as url:
