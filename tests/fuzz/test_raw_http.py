@@ -152,6 +152,7 @@ CASES = [
         error=("body", "shorter than its content-length"),
         half_close=True,
     ),
+    # Was a 500: the worker waited for the rest until gunicorn killed it at its timeout.
     Case(
         "content-length longer, client waits",
         _length_long,
