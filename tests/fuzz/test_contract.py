@@ -2,7 +2,7 @@
 secure defaults: signatures required, API keys required (tests/fuzz/contract.py).
 
 The suite runs a short fuzz (FUZZ_EXAMPLES cases per operation, credential variant and
-generation mode; 8 by default, about 200 cases with the stateful steps). The long run is
+generation mode; 10 by default, about 300 cases with the stateful steps). The long run is
 the same test with more cases (docs/fuzzing.md):
 
     FUZZ_EXAMPLES=120 FUZZ_STATEFUL_STEPS=600 .venv/bin/python -m pytest -s tests/fuzz/test_contract.py
