@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import simplejson
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, UnreadablePostError
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import BaseContentNegotiation
@@ -128,6 +128,8 @@ def database_unavailable_response() -> HttpResponse:
 
 def exception_handler(exc, context):
     """DRF's handler, plus 503 with Retry-After when the database is unreachable."""
+    if isinstance(exc, UnreadablePostError):  # the body stalled (common/handlers.py)
+        return Response({"detail": f"The body was not received in time: {exc}"}, status=408)
     if isinstance(exc, (OperationalError, InterfaceError)):
         return Response(
             DATABASE_UNAVAILABLE,

@@ -97,18 +97,16 @@ def _is_chunked(request) -> bool:
 def _body_read(request, *, declared_length: int, limit: int) -> bytes:
     """The raw body, at most limit + 1 bytes of it.
 
-    Under gunicorn the socket gets WEBHOOK_BODY_READ_TIMEOUT_SECONDS between two reads, so a
-    client that stalls or sends less than its Content-Length is answered 408 before the
-    worker's own timeout kills it mid-request. A chunked body (which Django does not read:
-    it has no Content-Length) is read from the server's de-chunking input, when the server
-    says it terminates it (wsgi.input_terminated); otherwise it is refused with 411.
+    Under gunicorn the socket waits REQUEST_BODY_READ_TIMEOUT_SECONDS between two reads
+    (common/handlers.py), so a client that stalls or sends less than its Content-Length is
+    answered 408 before the worker's own timeout kills it mid-request. A chunked body
+    (which Django does not read: it has no Content-Length) is read from the server's
+    de-chunking input, when the server says it terminates it (wsgi.input_terminated);
+    otherwise it is refused with 411.
     """
-    sock = request.META.get("gunicorn.socket")
     chunked = _is_chunked(request)
     if chunked and not request.META.get("wsgi.input_terminated"):
         raise BodyIncomplete(411, "Content-Length is required.")
-    if sock is not None:
-        sock.settimeout(settings.WEBHOOK_BODY_READ_TIMEOUT_SECONDS)
     try:
         body = request.META["wsgi.input"].read(limit + 1) if chunked else request.body
     except (UnreadablePostError, OSError) as exc:
@@ -116,9 +114,6 @@ def _body_read(request, *, declared_length: int, limit: int) -> bytes:
             408,
             f"The body was not received in time ({declared_length} bytes declared): {exc}",
         ) from exc
-    finally:
-        if sock is not None:
-            sock.settimeout(None)
     if not chunked and len(body) < declared_length:
         raise BodyIncomplete(
             400, f"The body is shorter than its Content-Length ({len(body)} of {declared_length})."

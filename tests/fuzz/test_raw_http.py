@@ -184,7 +184,7 @@ def server(tmp_path):
         "WEBHOOK_ALLOW_UNSIGNED": "false",
         "WEBHOOK_MAX_BODY_BYTES": str(MAX_BODY),
         "GUNICORN_CMD_ARGS": f"--timeout {WORKER_TIMEOUT}",
-        "WEBHOOK_BODY_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT),
+        "REQUEST_BODY_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT),
         "CELERY_BROKER_URL": "filesystem://",
         "CELERY_FILESYSTEM_BROKER_DIR": str(tmp_path / "celery"),
     }
@@ -214,5 +214,31 @@ def test_raw_request_is_answered_without_5xx_and_the_worker_still_answers(server
     if case.status != 200 and case.recorded:
         assert Delivery.objects.filter(http_status=case.status).count() == 1
     # The same worker (there is one) answers the next request at once.
+    after = _exchange(server, [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"])
+    assert after.status == 200
+
+
+def test_a_stalled_statement_upload_is_answered_408_and_the_worker_still_answers(server):
+    # Any endpoint that reads a body, not only the webhook: DRF's multipart parser here.
+    from organizations.models import ApiKeyScope
+    from organizations.services import api_key_issue
+
+    _, key = api_key_issue(name="raw", organizations=[], scopes=[ApiKeyScope.STATEMENT_IMPORT])
+    part = (
+        b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kl_to_1c.txt\"\r\n"
+        b"Content-Type: text/plain\r\n\r\n1CClientBankExchange\r\n"
+    )
+    head = (
+        "POST /api/v1/bank-statements/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        f"Authorization: Bearer {key}\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\n"
+        f"Content-Length: {len(part) + 500}\r\n\r\n"
+    ).encode()
+
+    answer = _exchange(server, [head + part])
+
+    assert answer.status == 408, answer.body[:300]
+    assert answer.seconds < WORKER_TIMEOUT
+    assert "not received in time" in answer.json()["detail"]
     after = _exchange(server, [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"])
     assert after.status == 200
