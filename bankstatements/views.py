@@ -41,6 +41,9 @@ class BankStatementImportView(APIView):
                 BankStatementErrorSerializer, description="An invalid, revoked or expired key."
             ),
             403: OpenApiResponse(BankStatementErrorSerializer, description="Not allowed."),
+            408: OpenApiResponse(
+                BankStatementErrorSerializer, description="The upload stalled before its end."
+            ),
             415: OpenApiResponse(
                 BankStatementErrorSerializer, description="Not multipart/form-data."
             ),

@@ -205,6 +205,9 @@ class BankImitationCreateView(_StaffOnly, APIView):
         responses={
             202: BankImitationOutputSerializer,
             400: OpenApiResponse(BankImitationErrorSerializer, description="Invalid fields."),
+            408: OpenApiResponse(
+                BankImitationErrorSerializer, description="The body stalled before its end."
+            ),
             **IMITATION_REFUSALS,
         },
         examples=[
