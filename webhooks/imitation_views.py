@@ -16,7 +16,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
 )
-from rest_framework import permissions, serializers
+from rest_framework import fields, permissions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -119,13 +119,21 @@ class TypedTextField(serializers.CharField):
 class ImitationAmountField(serializers.Field):
     """The amount as the bank may send it: a JSON number or a string, passed on unvalidated
     (the webhook's 400 shows what is wrong with it). A fractional number is kept as its
-    exact numeric string, which the webhook reads as the same amount."""
+    exact numeric string, which the webhook reads as the same amount. A string with a null
+    or a lone surrogate character is refused, as every text field is: PostgreSQL's jsonb
+    cannot store it."""
 
     default_error_messages = {"invalid": "A number or a string is required."}
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, str | int | Decimal):
             self.fail("invalid")
+        if isinstance(data, str):
+            for validator in (
+                fields.ProhibitNullCharactersValidator(),
+                fields.ProhibitSurrogateCharactersValidator(),
+            ):
+                validator(data)
         return str(data) if isinstance(data, Decimal) else data
 
     def to_representation(self, value):

@@ -236,3 +236,22 @@ def test_api_refuses_an_amount_that_is_neither_number_nor_string(admin_client):
 
     assert response.status_code == 400
     assert response.json() == {"amount": ["A number or a string is required."]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("6\x00H", "Null characters are not allowed."),
+        ("1\ud800", "Surrogate characters are not allowed: U+D800."),
+    ],
+)
+def test_api_refuses_an_amount_string_the_database_cannot_store(admin_client, amount, message):
+    # Found by the contract fuzz: a null character in the amount was a 500 (jsonb refuses it).
+    body = json.dumps({"amount": amount})
+
+    response = admin_client.post("/api/v1/bank-imitation/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"amount": [message]}
+    assert BankImitation.objects.count() == 0
