@@ -225,7 +225,7 @@ def test_a_stalled_statement_upload_is_answered_408_and_the_worker_still_answers
 
     _, key = api_key_issue(name="raw", organizations=[], scopes=[ApiKeyScope.STATEMENT_IMPORT])
     part = (
-        b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kl_to_1c.txt\"\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="kl_to_1c.txt"\r\n'
         b"Content-Type: text/plain\r\n\r\n1CClientBankExchange\r\n"
     )
     head = (
