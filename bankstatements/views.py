@@ -37,7 +37,19 @@ class BankStatementImportView(APIView):
                 BankStatementImportOutputSerializer, description="Already imported, or a dry run."
             ),
             400: OpenApiResponse(BankStatementErrorSerializer, description="Malformed file."),
+            401: OpenApiResponse(
+                BankStatementErrorSerializer, description="An invalid, revoked or expired key."
+            ),
             403: OpenApiResponse(BankStatementErrorSerializer, description="Not allowed."),
+            408: OpenApiResponse(
+                BankStatementErrorSerializer, description="The upload stalled before its end."
+            ),
+            415: OpenApiResponse(
+                BankStatementErrorSerializer, description="Not multipart/form-data."
+            ),
+            503: OpenApiResponse(
+                BankStatementErrorSerializer, description="Database unavailable (Retry-After)."
+            ),
         },
         examples=[
             OpenApiExample(

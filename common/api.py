@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import simplejson
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, UnreadablePostError
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import BaseContentNegotiation
@@ -47,7 +47,9 @@ def json_loads_decimal(raw: bytes | str):
         )
     except JSONBodyError:
         raise
-    except (ValueError, RecursionError) as exc:  # includes JSONDecodeError, UnicodeDecodeError
+    except RecursionError as exc:
+        raise JSONBodyError("Malformed JSON: nested too deeply") from exc
+    except ValueError as exc:  # includes JSONDecodeError, UnicodeDecodeError
         raise JSONBodyError(f"Malformed JSON: {exc}") from exc
 
 
@@ -126,6 +128,8 @@ def database_unavailable_response() -> HttpResponse:
 
 def exception_handler(exc, context):
     """DRF's handler, plus 503 with Retry-After when the database is unreachable."""
+    if isinstance(exc, UnreadablePostError):  # the body stalled (common/handlers.py)
+        return Response({"detail": f"The body was not received in time: {exc}"}, status=408)
     if isinstance(exc, (OperationalError, InterfaceError)):
         return Response(
             DATABASE_UNAVAILABLE,
@@ -136,3 +140,13 @@ def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler
 
     return drf_exception_handler(exc, context)
+
+
+def not_found(request, exception):
+    """handler404: JSON under /api/ (an API client never gets an HTML page, even for a path
+    that matches no route, such as /api/v1/bank-imitation/-1/), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return json_response({"detail": "Not found."}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

@@ -36,6 +36,14 @@ class PathMiddlewareRouter:
         self.api = _MiddlewareHandler(settings.API_MIDDLEWARE)
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO", "").startswith(self.prefixes):
-            return self.api(environ, start_response)
-        return self.application(environ, start_response)
+        handler = self.api if environ.get("PATH_INFO", "").startswith(self.prefixes) else None
+        # Under gunicorn, a body that stalls makes the read raise (Django: UnreadablePostError,
+        # answered 408) before the worker's own timeout kills it mid-request with a 500.
+        sock = environ.get("gunicorn.socket")
+        if sock is not None:
+            sock.settimeout(settings.REQUEST_BODY_READ_TIMEOUT_SECONDS)
+        try:
+            return (handler or self.application)(environ, start_response)
+        finally:
+            if sock is not None:
+                sock.settimeout(None)

@@ -17,6 +17,24 @@ class OrganizationErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+def _messages() -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class StatementQueryErrorSerializer(serializers.Serializer):
+    """A refused query: each offending parameter with its messages."""
+
+    page = _messages()
+    page_size = _messages()
+    non_field_errors = _messages()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = _messages()
+        fields["to"] = _messages()
+        return fields
+
+
 # Bounds of the query parameters: every day a statement can cover, and pages far beyond any
 # account's lines (page x page_size must stay a small integer for PostgreSQL's OFFSET).
 FIRST_DAY = date(1900, 1, 1)

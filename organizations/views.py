@@ -1,6 +1,6 @@
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +24,7 @@ from organizations.serializers import (
     OrganizationBalanceOutputSerializer,
     OrganizationErrorSerializer,
     OrganizationStatementOutputSerializer,
+    StatementQueryErrorSerializer,
     StatementQuerySerializer,
 )
 
@@ -33,6 +34,23 @@ NOT_FOUND = OpenApiExample(
     response_only=True,
     status_codes=["404"],
 )
+# The refusals every read can answer, besides its own (the bodies are DRF's `detail`).
+READ_REFUSALS = {
+    401: OpenApiResponse(OrganizationErrorSerializer, description="No, or an invalid, API key."),
+    403: OpenApiResponse(
+        OrganizationErrorSerializer, description="The key lacks the balances scope."
+    ),
+    404: OpenApiResponse(
+        OrganizationErrorSerializer,
+        description="Unknown INN, or one outside the key's organizations.",
+    ),
+    429: OpenApiResponse(
+        OrganizationErrorSerializer, description="Past API_THROTTLE_RATE (Retry-After)."
+    ),
+    503: OpenApiResponse(
+        OrganizationErrorSerializer, description="Database unavailable (Retry-After)."
+    ),
+}
 UNAUTHENTICATED = OpenApiExample(
     "No or invalid API key",
     value={"detail": "An API key is required (Authorization: Bearer)."},
@@ -69,12 +87,7 @@ class OrganizationBalanceView(ApiKeyViewMixin, APIView):
         parameters=[
             OpenApiParameter("inn", str, OpenApiParameter.PATH, description="INN, 10 or 12 digits.")
         ],
-        responses={
-            200: OrganizationBalanceOutputSerializer,
-            401: OrganizationErrorSerializer,
-            404: OrganizationErrorSerializer,
-            429: OrganizationErrorSerializer,
-        },
+        responses={200: OrganizationBalanceOutputSerializer, **READ_REFUSALS},
         examples=[
             OpenApiExample(
                 "Balance",
@@ -131,10 +144,10 @@ class OrganizationStatementView(ApiKeyViewMixin, APIView):
         ],
         responses={
             200: OrganizationStatementOutputSerializer,
-            400: OrganizationErrorSerializer,
-            401: OrganizationErrorSerializer,
-            404: OrganizationErrorSerializer,
-            429: OrganizationErrorSerializer,
+            400: OpenApiResponse(
+                StatementQueryErrorSerializer, description="Invalid query parameters."
+            ),
+            **READ_REFUSALS,
         },
         examples=[
             OpenApiExample(

@@ -180,6 +180,10 @@ CURRENCIES = (DEFAULT_CURRENCY,)
 WEBHOOK_SECRETS = [s for s in env.list("WEBHOOK_SECRETS", default=[]) if s]
 WEBHOOK_ALLOW_UNSIGNED = env.bool("WEBHOOK_ALLOW_UNSIGNED", default=False)
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
+# Seconds any request waits for the next bytes of its body under gunicorn before it is
+# answered 408 (a client that sends less than its Content-Length, or stalls); below
+# gunicorn's --timeout (30 s), so the worker answers instead of being killed mid-request.
+REQUEST_BODY_READ_TIMEOUT_SECONDS = env.float("REQUEST_BODY_READ_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_SIGNATURE_TOLERANCE_SECONDS = env.int("WEBHOOK_SIGNATURE_TOLERANCE_SECONDS", default=300)
 # Source networks the bank delivers from (CIDRs, comma-separated); empty: any.
 WEBHOOK_ALLOWED_NETWORKS = [n for n in env.list("WEBHOOK_ALLOWED_NETWORKS", default=[]) if n]
@@ -248,6 +252,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.openapi.links_add",
+    ],
 }
 
 # Files (reconciliation reports). S3-compatible storage (MinIO in compose) when a bucket is

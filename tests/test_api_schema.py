@@ -33,3 +33,38 @@ def test_swagger_ui_is_served(client):
 
     assert response.status_code == 200
     assert "swagger-ui" in response.text
+
+
+@pytest.mark.parametrize("path", ["/api/v1/bank-imitation/-448/", "/api/v1/no-such-thing/"])
+def test_an_api_path_matching_no_route_answers_json_404(client, path):
+    # Found by the contract fuzz: a negative id fell through to Django's HTML page.
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_site_path_matching_no_route_keeps_the_html_404(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_schema_links_a_booked_webhook_to_the_payers_balance_and_an_imitation_to_its_run(client):
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    paths = schema["paths"]
+
+    webhook = paths["/api/v1/webhook/bank/"]["post"]["responses"]["200"]["links"]
+    imitation = paths["/api/v1/bank-imitation/"]["post"]["responses"]["202"]["links"]
+
+    assert webhook["PayerBalance"] == {
+        "operationId": "organization_balance_retrieve",
+        "parameters": {"inn": "$request.body#/payer_inn"},
+    }
+    assert webhook["PayerStatement"]["operationId"] == "organization_statement_retrieve"
+    assert imitation["ImitationProgress"] == {
+        "operationId": "bank_imitation_retrieve",
+        "parameters": {"id": "$response.body#/id"},
+    }

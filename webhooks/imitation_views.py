@@ -1,5 +1,7 @@
 """The bank imitation: a staff page at the brief's path, and the same thing as an API."""
 
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
@@ -8,8 +10,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import permissions, serializers
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import fields, permissions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -94,12 +101,51 @@ def bank_imitation_page(request):
     )
 
 
+class TypedTextField(serializers.CharField):
+    """A string, as sent: another JSON type is refused (400), not turned into a string."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string"}, {"type": "number"}],
+        "description": "A JSON number or a numeric string, as the bank may send either.",
+    }
+)
+class ImitationAmountField(serializers.Field):
+    """The amount as the bank may send it: a JSON number or a string, passed on unvalidated
+    (the webhook's 400 shows what is wrong with it). A fractional number is kept as its
+    exact numeric string, which the webhook reads as the same amount. A string with a null
+    or a lone surrogate character is refused, as every text field is: PostgreSQL's jsonb
+    cannot store it."""
+
+    default_error_messages = {"invalid": "A number or a string is required."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int | Decimal):
+            self.fail("invalid")
+        if isinstance(data, str):
+            for validator in (
+                fields.ProhibitNullCharactersValidator(),
+                fields.ProhibitSurrogateCharactersValidator(),
+            ):
+                validator(data)
+        return str(data) if isinstance(data, Decimal) else data
+
+    def to_representation(self, value):
+        return value
+
+
 class BankImitationInputSerializer(serializers.Serializer):
-    operation_id = serializers.CharField(required=False)
-    amount = serializers.CharField(required=False)
-    payer_inn = serializers.CharField(required=False)
-    document_number = serializers.CharField(required=False)
-    document_date = serializers.CharField(required=False)
+    operation_id = TypedTextField(required=False)
+    amount = ImitationAmountField(required=False)
+    payer_inn = TypedTextField(required=False)
+    document_number = TypedTextField(required=False)
+    document_date = TypedTextField(required=False)
     repeats = serializers.IntegerField(min_value=1, max_value=MAX_REPEATS, default=1)
 
 
@@ -111,6 +157,32 @@ class BankImitationOutputSerializer(serializers.Serializer):
     finished = serializers.BooleanField()
     attempts = serializers.ListField(child=serializers.DictField())
     balance = serializers.CharField(allow_null=True)
+
+
+class BankImitationErrorSerializer(serializers.Serializer):
+    """DRF's refusal: `detail`, or each invalid field with its messages."""
+
+    detail = serializers.CharField(required=False)
+    operation_id = serializers.ListField(child=serializers.CharField(), required=False)
+    amount = serializers.ListField(child=serializers.CharField(), required=False)
+    payer_inn = serializers.ListField(child=serializers.CharField(), required=False)
+    document_number = serializers.ListField(child=serializers.CharField(), required=False)
+    document_date = serializers.ListField(child=serializers.CharField(), required=False)
+    repeats = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+IMITATION_REFUSALS = {
+    403: OpenApiResponse(
+        BankImitationErrorSerializer,
+        description="Not a staff session with the imitation's permission (or no CSRF token).",
+    ),
+    404: OpenApiResponse(
+        BankImitationErrorSerializer, description="The imitation is off, or no such run."
+    ),
+    503: OpenApiResponse(
+        BankImitationErrorSerializer, description="Database unavailable (Retry-After)."
+    ),
+}
 
 
 class CanRunBankImitation(permissions.BasePermission):
@@ -138,7 +210,14 @@ class BankImitationCreateView(_StaffOnly, APIView):
             "BANK_IMITATION_ENABLED."
         ),
         request=BankImitationInputSerializer,
-        responses={202: BankImitationOutputSerializer},
+        responses={
+            202: BankImitationOutputSerializer,
+            400: OpenApiResponse(BankImitationErrorSerializer, description="Invalid fields."),
+            408: OpenApiResponse(
+                BankImitationErrorSerializer, description="The body stalled before its end."
+            ),
+            **IMITATION_REFUSALS,
+        },
         examples=[
             OpenApiExample(
                 "Deliver the brief's payment twice",
@@ -164,7 +243,7 @@ class BankImitationDetailView(_StaffOnly, APIView):
     @extend_schema(
         operation_id="bank_imitation_retrieve",
         summary="What a bank imitation delivered, and the payer's balance after it",
-        responses={200: BankImitationOutputSerializer},
+        responses={200: BankImitationOutputSerializer, **IMITATION_REFUSALS},
         tags=["bank imitation"],
     )
     def get(self, request, pk: int):

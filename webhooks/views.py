@@ -6,6 +6,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import UnreadablePostError
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
 
@@ -85,6 +86,41 @@ def _operation_id_of(data) -> UUID | None:
     return None
 
 
+class BodyIncomplete(ValueError):
+    """The body did not arrive whole: (status, message)."""
+
+
+def _is_chunked(request) -> bool:
+    return "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+
+
+def _body_read(request, *, declared_length: int, limit: int) -> bytes:
+    """The raw body, at most limit + 1 bytes of it.
+
+    Under gunicorn the socket waits REQUEST_BODY_READ_TIMEOUT_SECONDS between two reads
+    (common/handlers.py), so a client that stalls or sends less than its Content-Length is
+    answered 408 before the worker's own timeout kills it mid-request. A chunked body
+    (which Django does not read: it has no Content-Length) is read from the server's
+    de-chunking input, when the server says it terminates it (wsgi.input_terminated);
+    otherwise it is refused with 411.
+    """
+    chunked = _is_chunked(request)
+    if chunked and not request.META.get("wsgi.input_terminated"):
+        raise BodyIncomplete(411, "Content-Length is required.")
+    try:
+        body = request.META["wsgi.input"].read(limit + 1) if chunked else request.body
+    except (UnreadablePostError, OSError) as exc:
+        raise BodyIncomplete(
+            408,
+            f"The body was not received in time ({declared_length} bytes declared): {exc}",
+        ) from exc
+    if not chunked and len(body) < declared_length:
+        raise BodyIncomplete(
+            400, f"The body is shorter than its Content-Length ({len(body)} of {declared_length})."
+        )
+    return body
+
+
 def _is_json(content_type: str) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type == "application/json" or (
@@ -145,6 +181,12 @@ class BankWebhookView(APIView):
             400: OpenApiResponse(WebhookErrorSerializer, description="Invalid body or fields."),
             401: OpenApiResponse(WebhookErrorSerializer, description="Bad or missing signature."),
             403: OpenApiResponse(WebhookErrorSerializer, description="Source address not allowed."),
+            408: OpenApiResponse(
+                WebhookErrorSerializer, description="The body stalled before its Content-Length."
+            ),
+            411: OpenApiResponse(
+                WebhookErrorSerializer, description="Chunked, where the server cannot de-chunk."
+            ),
             413: OpenApiResponse(WebhookErrorSerializer, description="Body too large."),
             415: OpenApiResponse(WebhookErrorSerializer, description="Not application/json."),
             422: OpenApiResponse(
@@ -231,9 +273,12 @@ class BankWebhookView(APIView):
         if declared_length > limit:
             return reject(413, {"detail": f"Body exceeds {limit} bytes."})
         try:
-            body = request.body
+            body = _body_read(request, declared_length=declared_length, limit=limit)
         except RequestDataTooBig:  # more than Django buffers (DATA_UPLOAD_MAX_MEMORY_SIZE)
             return reject(413, {"detail": f"Body exceeds {limit} bytes."})
+        except BodyIncomplete as exc:
+            status, message = exc.args
+            return reject(status, {"body": [message]})
         if len(body) > limit:
             body = body[: limit + 1]
             return reject(413, {"detail": f"Body exceeds {limit} bytes."})

@@ -199,3 +199,59 @@ def test_api_needs_a_staff_session_with_the_imitation_permission(
     assert len(callbacks) == 1  # the delivery task is queued once the row commits
     detail = admin_client.get(f"/api/v1/bank-imitation/{body['id']}/")
     assert detail.json()["id"] == body["id"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["operation_id", "payer_inn", "document_number", "document_date"])
+def test_api_refuses_a_text_field_sent_as_another_json_type(admin_client, field):
+    # Found by the contract fuzz: 193771841707336 was turned into a string and sent.
+    response = admin_client.post(
+        "/api/v1/bank-imitation/", {field: 193771841707336}, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {field: ["Not a valid string."]}
+    assert BankImitation.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("amount", "sent"), [(145000, 145000), (10.5, "10.5"), ("145000.00", "145000.00")]
+)
+def test_api_passes_the_amount_on_as_a_number_or_a_string(admin_client, amount, sent):
+    response = admin_client.post(
+        "/api/v1/bank-imitation/", {"amount": amount}, content_type="application/json"
+    )
+
+    assert response.status_code == 202
+    assert response.json()["payload"]["amount"] == sent
+    assert BankImitation.objects.get().payload["amount"] == sent
+
+
+@pytest.mark.django_db
+def test_api_refuses_an_amount_that_is_neither_number_nor_string(admin_client):
+    response = admin_client.post(
+        "/api/v1/bank-imitation/", {"amount": True}, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"amount": ["A number or a string is required."]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("6\x00H", "Null characters are not allowed."),
+        ("1\ud800", "Surrogate characters are not allowed: U+D800."),
+    ],
+)
+def test_api_refuses_an_amount_string_the_database_cannot_store(admin_client, amount, message):
+    # Found by the contract fuzz: a null character in the amount was a 500 (jsonb refuses it).
+    body = json.dumps({"amount": amount})
+
+    response = admin_client.post("/api/v1/bank-imitation/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"amount": [message]}
+    assert BankImitation.objects.count() == 0
