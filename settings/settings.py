@@ -320,6 +320,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker reconnects when Redis goes away instead of stopping (common/celery_consumer.py).
+CELERY_WORKER_CONSUMER = "common.celery_consumer:BrokerLossTolerantConsumer"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 # A webhook's on-commit publish must not hold its response when the broker is down: one

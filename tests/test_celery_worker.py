@@ -1,7 +1,10 @@
 """Asynchronous behaviour with a real Celery worker process and a real broker."""
 
 import os
+import shutil
 import signal
+import socket
+import subprocess
 import threading
 from collections import Counter
 from decimal import Decimal
@@ -162,3 +165,68 @@ def test_task_of_a_killed_worker_process_is_redelivered_and_logs_once(tmp_path, 
         holder.join(timeout=30)
 
     assert logged_change_ids(log_path.read_text()) == [change.pk]
+
+
+def _redis_server(port: int, directory) -> subprocess.Popen:
+    """A redis-server of the test's own, which it may stop (never the machine's)."""
+    process = subprocess.Popen(
+        [shutil.which("redis-server") or "redis-server", "--port", str(port),
+         "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(directory)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_for(lambda: _port_open(port), timeout=20, what="redis-server")
+    return process
+
+
+def _port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def _publish(broker_url: str, task, **options) -> None:
+    from settings.celery import app
+
+    with app.connection_for_write(broker_url) as conn, conn.Producer() as producer:
+        task.apply_async(producer=producer, **options)
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+def test_worker_reconnects_after_its_broker_restarts_with_tasks_unacknowledged(tmp_path):
+    port = free_port()
+    broker = f"redis://127.0.0.1:{port}/0"
+    redis = _redis_server(port, tmp_path)
+    log_path = tmp_path / "worker.log"
+    try:
+        with celery_worker(
+            database_url=database_url_of(connection.settings_dict),
+            log_path=log_path,
+            env={"CELERY_BROKER_URL": broker},
+        ) as process:
+            # A task with a countdown is held by the worker, unacknowledged (acks_late).
+            _publish(broker, account_balances_fold_task, countdown=600)
+            wait_for(lambda: "received" in log_path.read_text(), timeout=30, what="task held")
+            redis.terminate()
+            redis.wait(timeout=20)
+            wait_for(
+                lambda: "Connection to broker lost" in log_path.read_text(),
+                timeout=30,
+                what="the worker to notice the lost broker",
+            )
+            redis = _redis_server(port, tmp_path)
+            _publish(broker, balance_changes_dispatch_task)
+            wait_for(
+                lambda: (
+                    "balance_changes_dispatch_task" in log_path.read_text()
+                    and "succeeded" in log_path.read_text().split("Connection to broker lost")[-1]
+                ),
+                timeout=60,
+                what="a task run after the broker came back",
+            )
+            assert process.poll() is None
+        assert "Unrecoverable error" not in log_path.read_text()
+    finally:
+        redis.terminate()
+        redis.wait(timeout=20)
