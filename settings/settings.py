@@ -314,14 +314,16 @@ else:
         "interval_step": 0.2,
         "interval_max": 0.5,
     }
+    # Redis channels that outlive a lost connection still reach Redis once it is back, so the
+    # worker reconnects instead of stopping (common/celery_redis.py).
+    if CELERY_BROKER_URL.startswith("redis://"):
+        CELERY_BROKER_TRANSPORT = "common.celery_redis:Transport"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The worker reconnects when Redis goes away instead of stopping (common/celery_consumer.py).
-CELERY_WORKER_CONSUMER = "common.celery_consumer:BrokerLossTolerantConsumer"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 # A webhook's on-commit publish must not hold its response when the broker is down: one

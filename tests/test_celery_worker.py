@@ -193,40 +193,76 @@ def _publish(broker_url: str, task, **options) -> None:
         task.apply_async(producer=producer, **options)
 
 
+def _after_broker_loss(log_path) -> str:
+    text = log_path.read_text()
+    return (
+        text.split("Connection to broker lost", 1)[1] if "Connection to broker lost" in text else ""
+    )
+
+
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
-def test_worker_reconnects_after_its_broker_restarts_with_tasks_unacknowledged(tmp_path):
+def test_worker_reconnects_after_its_broker_restarts_mid_task(tmp_path, client):
+    from tests.webhooks.helpers import post_webhook
+
+    organization_create(inn="1234567890", name="Acme")
+    post_webhook(client, WebhookPayloadFactory(amount=Decimal("7.00")))
+    change = BalanceChange.objects.get()
     port = free_port()
     broker = f"redis://127.0.0.1:{port}/0"
     redis = _redis_server(port, tmp_path)
     log_path = tmp_path / "worker.log"
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_table_lock():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE accounting_balancechange IN EXCLUSIVE MODE")
+                locked.set()
+                release.wait(timeout=120)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_table_lock)
     try:
         with celery_worker(
             database_url=database_url_of(connection.settings_dict),
             log_path=log_path,
             env={"CELERY_BROKER_URL": broker},
         ) as process:
-            # A task with a countdown is held by the worker, unacknowledged (acks_late).
+            # One task held unacknowledged (a countdown), one running, blocked on the lock.
             _publish(broker, account_balances_fold_task, countdown=600)
-            wait_for(lambda: "received" in log_path.read_text(), timeout=30, what="task held")
+            holder.start()
+            locked.wait(timeout=30)
+            _publish(broker, balance_changes_dispatch_task)
+            wait_for(_blocked_dispatch_backend, timeout=60, what="task blocked")
             redis.terminate()
             redis.wait(timeout=20)
-            wait_for(
-                lambda: "Connection to broker lost" in log_path.read_text(),
-                timeout=30,
-                what="the worker to notice the lost broker",
-            )
+            wait_for(lambda: _after_broker_loss(log_path), timeout=30, what="broker loss seen")
             redis = _redis_server(port, tmp_path)
+            wait_for(
+                lambda: "Connected to" in _after_broker_loss(log_path),
+                timeout=60,
+                what="the worker to reconnect",
+            )
+            release.set()  # the running task ends and acknowledges after the reconnection
+            wait_for(_all_dispatched, timeout=60, what="the blocked dispatch to finish")
+            wait_for(
+                lambda: "succeeded" in _after_broker_loss(log_path),
+                timeout=30,
+                what="the task's end logged",
+            )
             _publish(broker, balance_changes_dispatch_task)
             wait_for(
-                lambda: (
-                    "balance_changes_dispatch_task" in log_path.read_text()
-                    and "succeeded" in log_path.read_text().split("Connection to broker lost")[-1]
-                ),
+                lambda: _after_broker_loss(log_path).count("succeeded") >= 2,
                 timeout=60,
-                what="a task run after the broker came back",
+                what="a task taken after the broker came back",
             )
             assert process.poll() is None
         assert "Unrecoverable error" not in log_path.read_text()
+        assert logged_change_ids(log_path.read_text()) == [change.pk]
     finally:
+        release.set()
+        if holder.is_alive():
+            holder.join(timeout=30)
         redis.terminate()
         redis.wait(timeout=20)
