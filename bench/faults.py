@@ -17,8 +17,9 @@ Scenarios (one fault each, injected at --fault-at seconds into the load):
     lock-contention  another session holds an exclusive lock on the balance-delta table 15 s
 
 The driver starts everything it needs on 127.0.0.1, under a temporary directory: its own
-PostgreSQL cluster (initdb and pg_ctl of PG_BIN, default /usr/lib/postgresql/15/bin; run as
-the `postgres` user when the driver runs as root), its own redis-server, and for each
+PostgreSQL cluster (initdb and pg_ctl of PG_BIN, default the newest
+/usr/lib/postgresql/<version>/bin; run as the `postgres` user when the driver runs as root),
+its own redis-server, and for each
 scenario a fresh database (a copy of one migrated template), gunicorn (`bin/service web`),
 a Celery worker and beat (`bin/service worker`, `bin/service beat`). The service connects as
 the non-superuser role bank_webhook_app, as in production, with webhook signatures required.
@@ -87,7 +88,19 @@ from webhooks.signatures import (  # noqa: E402
     signature_compute,
 )
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """PG_BIN, else the newest /usr/lib/postgresql/<version>/bin (Debian's layout)."""
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    versions = sorted(
+        (p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()),
+        key=lambda p: int(p.parent.name),
+    )
+    return versions[-1] if versions else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 WEBHOOK_PATH = "/api/v1/webhook/bank/"
 SECRET = "fault-driver-webhook-secret-0123456789abcdef"  # noqa: S105  (the driver's own)
 APP_ROLE = "bank_webhook_app"
@@ -158,12 +171,26 @@ def children_of(pid: int) -> list[int]:
         return []
 
 
-def cpu_ticks(pid: int) -> int:
+def serving_request(pid: int, port: int) -> bool:
+    """Whether process `pid` holds an established TCP connection on local `port`."""
+    inodes = set()
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        return int(fields[11]) + int(fields[12])
-    except (OSError, IndexError, ValueError):
-        return -1
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    except OSError:
+        return False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                local_port = int(fields[1].rpartition(":")[2], 16)
+                if local_port == port and fields[3] == "01" and fields[9] in inodes:
+                    return True
+    return False
 
 
 def signal_pid(pid: int, sig: int) -> None:
@@ -698,15 +725,21 @@ class WebKill(Fault):
     def inject(self):
         kills = self.args.kills
         for number in range(kills):
-            workers = self.stack.web_workers()
-            if not workers:
-                raise DriverError("no gunicorn worker to kill")
-            # The worker that used the CPU in the last 50 ms is serving a request.
-            before = {pid: cpu_ticks(pid) for pid in workers}
-            time.sleep(0.05)
-            busy = sorted(workers, key=lambda pid: cpu_ticks(pid) - before[pid], reverse=True)
-            signal_pid(busy[0], signal.SIGKILL)
-            self.note(f"SIGKILL gunicorn worker {busy[0]} ({number + 1}/{kills})")
+            # A sync worker holding an established connection on the service's port is in
+            # the middle of a request.
+            serving = wait_until(
+                lambda: [
+                    pid
+                    for pid in self.stack.web_workers()
+                    if serving_request(pid, self.stack.web_port)
+                ],
+                timeout=10,
+                what="a gunicorn worker serving a request",
+                interval=0.005,
+            )
+            pid = random.choice(serving)
+            signal_pid(pid, signal.SIGKILL)
+            self.note(f"SIGKILL gunicorn worker {pid} mid-request ({number + 1}/{kills})")
             if number + 1 < kills:
                 time.sleep(2)
 
