@@ -130,6 +130,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHEC
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     "options", "-c client_connection_check_interval=1000"
 )
+# How long a statement may wait for a lock before it fails (PostgreSQL's lock_timeout, in ms;
+# 0: as long as it takes). `bin/service web` sets it from WEB_DATABASE_LOCK_TIMEOUT_MS for
+# the web processes only, so that a webhook blocked by another session's long lock is
+# answered 503 with Retry-After (which the bank retries) well within gunicorn's worker
+# timeout instead of holding the worker; the Celery worker and migrations wait.
+DATABASE_LOCK_TIMEOUT_MS = env.int("DATABASE_LOCK_TIMEOUT_MS", default=0)
+if DATABASE_LOCK_TIMEOUT_MS > 0:
+    DATABASES["default"]["OPTIONS"]["options"] += f" -c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}"
 # The role the service connects as (DATABASE_URL) is granted exactly what it needs after
 # every migrate (common/roles.py), by the owner that runs the migrations: bin/service
 # prepare migrates as DATABASE_OWNER_URL and sets DATABASE_APP_ROLE to DATABASE_URL's user.

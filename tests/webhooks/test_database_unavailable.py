@@ -42,3 +42,50 @@ def test_invalid_input_is_still_400_when_database_is_down(server_without_databas
 
     assert status == 400
     assert b"amount" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhook_blocked_by_a_long_lock_is_503_and_booked_once_when_retried():
+    import json
+    import threading
+
+    from django.db import connection, transaction
+
+    from tests.factories import WebhookPayloadFactory
+    from tests.servers import database_url_of
+    from webhooks.models import Payment
+
+    payload = WebhookPayloadFactory()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE accounting_balancedelta IN EXCLUSIVE MODE")
+                locked.set()
+                release.wait(timeout=60)
+        finally:
+            connection.close()
+
+    with gunicorn_server(
+        database_url=database_url_of(connection.settings_dict),
+        workers=1,
+        env={"DATABASE_LOCK_TIMEOUT_MS": "1000"},
+    ) as url:
+        holder = threading.Thread(target=hold_lock)
+        holder.start()
+        try:
+            assert locked.wait(timeout=30)
+            # Answered while the lock is still held: the request did not wait for it.
+            blocked = http_request(f"{url}/api/v1/webhook/bank/", dumps(payload), timeout=20)
+        finally:
+            release.set()
+            holder.join(timeout=30)
+        retried = http_request(f"{url}/api/v1/webhook/bank/", dumps(payload), timeout=20)
+
+    status, headers, _ = blocked
+    assert status == 503
+    assert headers["Retry-After"] == "5"
+    assert retried[0] == 200
+    assert json.loads(retried[2])["result"] in ("booked", "unidentified")
+    assert Payment.objects.filter(operation_id=payload["operation_id"]).count() == 1
