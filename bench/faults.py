@@ -19,9 +19,9 @@ Scenarios (one fault each, injected at --fault-at seconds into the load):
 The driver starts everything it needs on 127.0.0.1, under a temporary directory: its own
 PostgreSQL cluster (initdb and pg_ctl of PG_BIN, default the newest
 /usr/lib/postgresql/<version>/bin; run as the `postgres` user when the driver runs as root),
-its own redis-server, and for each
-scenario a fresh database (a copy of one migrated template), gunicorn (`bin/service web`),
-a Celery worker and beat (`bin/service worker`, `bin/service beat`). The service connects as
+its own redis-server, and for each scenario a fresh database (a copy of one migrated
+template), gunicorn (`bin/service web`), a Celery worker and beat (`bin/service worker`,
+`bin/service beat`). The service connects as
 the non-superuser role bank_webhook_app, as in production, with webhook signatures required.
 It stops only the processes it started, by their pid, and signals nothing else.
 
@@ -48,7 +48,8 @@ balance-change dispatch to catch up, then checks:
     (lock-contention)    no gunicorn worker timed out
 
 A summary line per scenario run; exits 1 when a check fails, 2 when the run could not be set
-up. --json writes the figures of every run (docs/reliability.md is made from them).
+up. --json writes the figures of every run; --table prints them as the rows of the table
+in docs/reliability.md.
 """
 
 import argparse
@@ -1105,6 +1106,25 @@ def summary_line(f: dict) -> str:
     )
 
 
+def _seconds(value) -> str:
+    return "–" if value is None else f"{value:g} s"
+
+
+def table_row(f: dict) -> str:
+    """One row of docs/reliability.md's table."""
+    statuses = f["statuses"]
+    others = sum(n for status, n in statuses.items() if not status.isdigit())
+    return (
+        f"| {f['label']} | {f['clients']} × {f['duration_s']} s | {f['deliveries']} | "
+        f"{f['acknowledged']} | {f['retried']} | {f['booked']} | "
+        f"{f['5xx']} ({statuses.get('503', 0)} × 503, {f['500']} × 500); {others} conn. | "
+        f"{_seconds(f['recover_s'])} / {_seconds(f['longest_gap_s'])} / "
+        f"{_seconds(f['caught_up_s'])} | {f['acks_per_s']:g} | "
+        f"{f['checks_passed']}/{f['checks']} {'OK' if f['ok'] else 'FAILED'} | "
+        f"`{f['command']}` |"
+    )
+
+
 def command_line(args, name: str) -> str:
     parts = ["nice -n 19 .venv/bin/python bench/faults.py", f"--scenario {name}"]
     if args.quick:
@@ -1141,6 +1161,7 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the work dir and its logs")
     parser.add_argument("--json", type=Path, help="write the figures of every run here")
+    parser.add_argument("--table", action="store_true", help="print Markdown table rows")
     args = parser.parse_args(argv)
     if "all" in args.scenarios:
         args.scenarios = list(SCENARIOS)
@@ -1175,6 +1196,8 @@ def main(argv=None) -> int:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print("\n".join(["", "summary:", *(summary_line(f) for f in results)]), flush=True)
+    if args.table:
+        print("\n".join(["", *(table_row(f) for f in results)]), flush=True)
     return 0 if results and all(f["ok"] for f in results) else 1
 
 
