@@ -182,7 +182,7 @@ def test_admin_run_reconciliation_now_is_done_by_the_worker(tmp_path, admin_clie
 
     assert response.redirect_chain == [("/admin/reconciliation/reconciliationreport/", 302)]
     [message] = [str(m) for m in response.context["messages"]]
-    assert message == "Reconciliation queued; the report appears here shortly."
+    assert message == "Сверка поставлена в очередь; отчёт скоро появится здесь."  # ru admin
     assert re.search(
         rf"reconciliation_report_create_task\[[-0-9a-f]+\] succeeded in [0-9.]+s: {report.pk}$",
         worker_log.read_text(),
