@@ -437,23 +437,27 @@ class Statement:
 # What `account` had posted before a moment (all of it without one): the closed days'
 # totals up to the last closed day ending by then, plus the lines posted since that day's
 # end. Reads the days' totals, not their lines, so it costs the days plus the open tail.
+# The last closed day's end before the moment: read first, so that the planner sees the
+# boundary's value and reads only the lines after it (as a subquery of the statement below,
+# its unknown value made it expect a third of the journal and read every line).
+_BOUNDARY_SQL = """
+SELECT max(ends_at) FROM accounting_closedday
+ WHERE %(moment)s::timestamptz IS NULL OR ends_at <= %(moment)s
+"""
 _BEFORE_SQL = """
-WITH boundary AS (
-    SELECT max(ends_at) AS closed_until FROM accounting_closedday
-     WHERE %(moment)s::timestamptz IS NULL OR ends_at <= %(moment)s
-), totals AS (
+WITH totals AS (
     SELECT coalesce(sum(accounting_normal_amount(%(type)s, %(debit)s, t.debit)
                         + accounting_normal_amount(%(type)s, %(credit)s, t.credit)), 0) AS amount,
            coalesce(sum(t.lines), 0) AS lines
       FROM accounting_accountdaytotal t
       JOIN accounting_closedday d ON d.day = t.day_id
-     WHERE t.account_id = %(account)s AND d.ends_at <= (SELECT closed_until FROM boundary)
+     WHERE t.account_id = %(account)s AND d.ends_at <= %(closed_until)s::timestamptz
 ), tail AS (
     SELECT coalesce(sum(accounting_normal_amount(%(type)s, l.side, l.amount)), 0) AS amount,
            count(*) AS lines
       FROM accounting_journalentry e
       JOIN accounting_journalline l ON l.entry_id = e.id AND l.account_id = %(account)s
-     WHERE e.posted_at >= coalesce((SELECT closed_until FROM boundary), '-infinity')
+     WHERE e.posted_at >= coalesce(%(closed_until)s::timestamptz, '-infinity')
        AND (%(moment)s::timestamptz IS NULL OR e.posted_at < %(moment)s)
 )
 SELECT totals.amount + tail.amount, totals.lines + tail.lines FROM totals, tail
@@ -501,7 +505,12 @@ def account_balance_before(*, account: Account, moment=None) -> tuple[Decimal, i
     before `moment` (everything, without one), recomputed from the journal: the closed days'
     totals and the lines since."""
     with connection.cursor() as cursor:
-        cursor.execute(_BEFORE_SQL, {**_account_params(account), "moment": moment})
+        cursor.execute(_BOUNDARY_SQL, {"moment": moment})
+        (closed_until,) = cursor.fetchone()
+        cursor.execute(
+            _BEFORE_SQL,
+            {**_account_params(account), "moment": moment, "closed_until": closed_until},
+        )
         amount, lines = cursor.fetchone()
     return amount, int(lines)
 
