@@ -128,7 +128,7 @@ def _collect(start: datetime, end: datetime, full: bool) -> tuple[dict, list[dic
             "posted_at": entry.posted_at.isoformat(),
             "amount": str(suspense_credit_of(entry=entry)),
         }
-        for entry in suspense_receipts_unallocated().prefetch_related("lines__account")
+        for entry in _unallocated_of(start, end, full).prefetch_related("lines__account")
     ]
     conflicts = [
         {"delivery": d_id, "operation_id": op, "received_at": at.isoformat(), "body": body}
@@ -152,6 +152,14 @@ def _collect(start: datetime, end: datetime, full: bool) -> tuple[dict, list[dic
         "bank_statement": bank_statement,
     }
     return figures, discrepancies
+
+
+def _unallocated_of(start: datetime, end: datetime, full: bool):
+    """The unidentified receipts still unallocated that the report lists: those posted in
+    the period (every one with `full`), so that a day's report costs what the day holds.
+    Their sum over all time is the closing balance of 76.UNID in the trial balance."""
+    receipts = suspense_receipts_unallocated()
+    return receipts if full else receipts.filter(posted_at__gte=start, posted_at__lt=end)
 
 
 def _all_time_totals() -> dict[str, str]:
