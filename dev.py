@@ -11,8 +11,8 @@ package) with its data under `var/pgdata`, stopped again when the command exits.
 `run` connects the service as the application's role `bank_webhook_app` (created when
 missing, whenever DATABASE_URL's user may create roles) and migrates as the owner, as in
 production, and sets the development switches that .env and the environment do not set:
-unsigned webhooks, reads without API keys, plain HTTP, the bank imitation, and a secret key
-kept in var/dev-secret-key.
+unsigned webhooks, reads without API keys, plain HTTP, the bank imitation, /metrics for
+loopback clients, and a secret key kept in var/dev-secret-key.
 """
 
 import hashlib
@@ -40,6 +40,7 @@ DEVELOPMENT_SWITCHES = {
     "DJANGO_SECURE_HSTS_SECONDS": "0",
     "DJANGO_SESSION_COOKIE_SECURE": "false",
     "DJANGO_CSRF_COOKIE_SECURE": "false",
+    "METRICS_ALLOWED_NETWORKS": "127.0.0.1/32,::1/128",
 }
 
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.health import healthz, readyz
+from common.metrics import metrics
 from webhooks.urls import page_urlpatterns as webhooks_pages
 
 api_v1 = [
@@ -18,6 +19,7 @@ handler404 = "common.api.not_found"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     *webhooks_pages,
