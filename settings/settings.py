@@ -283,6 +283,22 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = [n for n in env.list("METRICS_ALLOWED_NETWORKS", default=[]) if n]
 PROMETHEUS_EXPORT_MIGRATIONS = False
 
+# Error tracking (common/error_tracking.py): Sentry's Django and Celery integrations, only
+# when SENTRY_DSN is set; events carry the request id, and no personal data.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if not 0.0 <= SENTRY_TRACES_SAMPLE_RATE <= 1.0:
+    raise ImproperlyConfigured("SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1.")
+if SENTRY_DSN:
+    from common.error_tracking import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
+
 # Files (reconciliation reports). S3-compatible storage (MinIO in compose) when a bucket is
 # configured, local files under var/media otherwise. Objects are private: the admin serves
 # them to staff, and S3 URLs are signed and expire.
