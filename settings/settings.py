@@ -437,7 +437,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "common.observability.ContextFilter"}},
+    "filters": {
+        "context": {"()": "common.observability.ContextFilter"},
+        "idle_fold": {"()": "accounting.log_filters.IdleFoldFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {
@@ -453,6 +456,11 @@ LOGGING = {
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
             "filters": ["context"],
         }
+    },
+    # A fold that folded nothing is logged at DEBUG (Celery's lines about it every 5 s).
+    "loggers": {
+        name: {"filters": ["idle_fold"]}
+        for name in ("celery.beat", "celery.worker.strategy", "celery.app.trace")
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
