@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI's and ReDoc's files, served from the app's static files (no CDN).
+    "drf_spectacular_sidecar",
     "rest_framework_api_key",
     "djmoney",
     "django_prometheus",
@@ -275,6 +277,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.openapi.links_add",
     ],
+    # From drf-spectacular-sidecar's static files, so the pages work on an offline network.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # GET /metrics (Prometheus text format, common/metrics.py): open to a bearer token or to
