@@ -17,6 +17,7 @@ loopback clients, and a secret key kept in var/dev-secret-key.
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -63,6 +64,26 @@ def ensure_virtualenv() -> None:
     pip = [str(VENV_PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "-r", str(REQUIREMENTS)], check=True)
     STAMP.write_text(wanted)
+
+
+def run_forwarding_signals(command: list[str]) -> int:
+    """Run `command` and pass SIGTERM and SIGINT on to it, then wait for it to finish: a
+    supervisor or an IDE that signals only this process stops everything under it (each
+    level of dev.py run and bin/service all pass the signal on, and wait)."""
+    child = subprocess.Popen(command)
+
+    def forward(signum, _frame):
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {
+        signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        return child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def in_virtualenv() -> bool:
@@ -145,12 +166,9 @@ def run(args: list[str]) -> int:
     bind = os.environ.setdefault("BIND", "127.0.0.1:8000")
     os.environ.setdefault("BANK_IMITATION_WEBHOOK_URL", f"http://{bind}/api/v1/webhook/bank/")
     print(f"Starting on http://{bind}/ (Ctrl+C stops)", flush=True)
-    try:
-        return subprocess.run(
-            [sys.executable, str(ROOT / "bin" / "service"), "all", *args]
-        ).returncode
-    except KeyboardInterrupt:
-        return 0
+    code = run_forwarding_signals([sys.executable, str(ROOT / "bin" / "service"), "all", *args])
+    # Stopped by a signal (Ctrl+C, a supervisor's SIGTERM) is how the service ends.
+    return 0 if code in (-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGTERM) else code
 
 
 def _redis_reachable(host: str = "127.0.0.1", port: int = 6379) -> bool:
@@ -193,7 +211,7 @@ def main() -> int:
         return 2
     if not in_virtualenv():
         ensure_virtualenv()
-        return subprocess.run([str(VENV_PYTHON), __file__, *sys.argv[1:]]).returncode
+        return run_forwarding_signals([str(VENV_PYTHON), __file__, *sys.argv[1:]])
     os.chdir(ROOT)
     server = ensure_database()  # noqa: F841  (the handle keeps the server up until exit)
     return COMMANDS[sys.argv[1]](sys.argv[2:])
