@@ -108,7 +108,9 @@ def _allowed(request) -> bool:
     token = settings.METRICS_TOKEN
     if token:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token):
+        # Bytes: compare_digest refuses str with non-ASCII characters, which a caller can send.
+        given_bytes = given.strip().encode("utf-8", "surrogateescape")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given_bytes, token.encode()):
             return True
     if settings.METRICS_ALLOWED_NETWORKS:
         address = client_address(request, settings.TRUSTED_PROXIES)

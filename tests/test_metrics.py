@@ -170,3 +170,20 @@ def test_metrics_need_a_token_or_an_allowed_network_and_are_off_by_default(
         assert b"# TYPE bank_webhook_deliveries_total counter" in response.content
     else:
         assert b"bank_webhook" not in response.content
+
+
+def test_a_token_with_characters_outside_ascii_is_refused_not_a_500(client):
+    with override_settings(METRICS_TOKEN=TOKEN, METRICS_ALLOWED_NETWORKS=[]):
+        response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer токен")
+
+    assert response.status_code == 403
+
+
+def test_a_malformed_metrics_network_is_a_check_error_naming_it():
+    from common.checks import metrics_access_check
+
+    with override_settings(METRICS_ALLOWED_NETWORKS=["10.0.0.0/8", "not-a-network"]):
+        (error,) = metrics_access_check()
+
+    assert error.id == "common.E002"
+    assert "not-a-network" in error.msg
