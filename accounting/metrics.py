@@ -20,7 +20,8 @@ class BalanceBacklogCollector(Collector):
     def collect(self):
         yield GaugeMetricFamily(
             "bank_webhook_balance_deltas_pending",
-            f"Balance deltas not yet folded into the cached balances (counted up to {COUNT_LIMIT}).",
+            "Balance deltas not yet folded into the cached balances "
+            f"(counted up to {COUNT_LIMIT}).",
             value=balance_deltas_pending_count(limit=COUNT_LIMIT).count,
         )
         yield GaugeMetricFamily(
