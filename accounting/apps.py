@@ -19,3 +19,9 @@ class AccountingConfig(AppConfig):
         "closedday": "SELECT, INSERT",
         "accountdaytotal": "SELECT, INSERT",
     }
+
+    def ready(self):
+        from accounting.metrics import BalanceBacklogCollector
+        from common.metrics import scrape_collector_register
+
+        scrape_collector_register(BalanceBacklogCollector())

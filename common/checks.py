@@ -28,3 +28,15 @@ def database_role_check(app_configs=None, databases=None, **kwargs):
         )
         for problem in role_problems(connections["default"])
     ]
+
+
+@checks.register(checks.Tags.security)
+def metrics_access_check(app_configs=None, **kwargs):
+    """METRICS_ALLOWED_NETWORKS must be CIDRs: a bad one would fail every scrape."""
+    from common.network import networks
+
+    try:
+        networks(tuple(settings.METRICS_ALLOWED_NETWORKS))
+    except ValueError as exc:
+        return [checks.Error(f"METRICS_ALLOWED_NETWORKS: {exc}.", id="common.E002")]
+    return []

@@ -8,3 +8,9 @@ class ReconciliationConfig(AppConfig):
 
     # What the application's database role may do (common/roles.py): reports are kept.
     table_privileges = {"reconciliationreport": "SELECT, INSERT"}
+
+    def ready(self):
+        from common.metrics import scrape_collector_register
+        from reconciliation.metrics import LastReconciliationCollector
+
+        scrape_collector_register(LastReconciliationCollector())

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import task_failure, task_retry, task_success
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.settings")
 
@@ -22,3 +23,25 @@ def _filesystem_broker_folders(sender, **kwargs):
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+# Task outcomes for /metrics (common/metrics.py): counted in the worker's processes.
+@task_success.connect
+def _count_success(sender=None, **kwargs):
+    from common.metrics import celery_task_outcome_count
+
+    celery_task_outcome_count(task=sender.name, outcome="success")
+
+
+@task_failure.connect
+def _count_failure(sender=None, **kwargs):
+    from common.metrics import celery_task_outcome_count
+
+    celery_task_outcome_count(task=sender.name, outcome="failure")
+
+
+@task_retry.connect
+def _count_retry(sender=None, **kwargs):
+    from common.metrics import celery_task_outcome_count
+
+    celery_task_outcome_count(task=sender.name, outcome="retry")

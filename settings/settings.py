@@ -30,8 +30,9 @@ CSRF_TRUSTED_ORIGINS = [o for o in env.list("DJANGO_CSRF_TRUSTED_ORIGINS", defau
 # environment, e.g. DJANGO_SECURE_SSL_REDIRECT=false for a try-out over plain
 # http://localhost.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-# The probes answer over plain HTTP inside the deployment (container health checks).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The probes and /metrics answer over plain HTTP inside the deployment (health checks,
+# scrapers).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
@@ -56,8 +57,11 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI's and ReDoc's files, served from the app's static files (no CDN).
+    "drf_spectacular_sidecar",
     "rest_framework_api_key",
     "djmoney",
+    "django_prometheus",
     # Only the ledger's first migrations use django-pgtrigger; its triggers are now plain SQL.
     "pgtrigger",
     "common",
@@ -69,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "common.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -82,16 +87,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # The machine-to-machine endpoints need none of the session, user, messages, CSRF or
 # static-file middleware: under the WSGI server their requests go through this list only
-# (common/handlers.py). It keeps the request id, the HTTPS rules and the host check.
+# (common/handlers.py). It keeps the request id, the HTTPS rules, the host check and the
+# request metrics (django-prometheus's pair, first and last as in MIDDLEWARE).
 API_MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "common.observability.RequestIdMiddleware",
     "common.i18n.ApiInEnglishMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 API_MIDDLEWARE_PATHS = ["/api/v1/webhook/bank/", "/api/v1/organizations/"]
 
@@ -121,6 +130,10 @@ DATABASES = {
         "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/bank_webhook"
     ),
 }
+# django-prometheus's wrapper of Django's PostgreSQL backend counts connections, queries and
+# their duration for /metrics.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 # Off by default: a check costs a round trip per request; a connection found broken fails one
 # request (503, which the bank retries) and is replaced.
@@ -264,7 +277,33 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.openapi.links_add",
     ],
+    # From drf-spectacular-sidecar's static files, so the pages work on an offline network.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+
+# GET /metrics (Prometheus text format, common/metrics.py): open to a bearer token or to
+# client addresses in the networks (CIDRs); with neither set it answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = [n for n in env.list("METRICS_ALLOWED_NETWORKS", default=[]) if n]
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# Error tracking (common/error_tracking.py): Sentry's Django and Celery integrations, only
+# when SENTRY_DSN is set; events carry the request id, and no personal data.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if not 0.0 <= SENTRY_TRACES_SAMPLE_RATE <= 1.0:
+    raise ImproperlyConfigured("SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1.")
+if SENTRY_DSN:
+    from common.error_tracking import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
 
 # Files (reconciliation reports). S3-compatible storage (MinIO in compose) when a bucket is
 # configured, local files under var/media otherwise. Objects are private: the admin serves
@@ -404,7 +443,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "common.observability.ContextFilter"}},
+    "filters": {
+        "context": {"()": "common.observability.ContextFilter"},
+        "idle_fold": {"()": "accounting.log_filters.IdleFoldFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {
@@ -420,6 +462,11 @@ LOGGING = {
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
             "filters": ["context"],
         }
+    },
+    # A fold that folded nothing is logged at DEBUG (Celery's lines about it every 5 s).
+    "loggers": {
+        name: {"filters": ["idle_fold"]}
+        for name in ("celery.beat", "celery.worker.strategy", "celery.app.trace")
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

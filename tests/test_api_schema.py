@@ -68,3 +68,29 @@ def test_schema_links_a_booked_webhook_to_the_payers_balance_and_an_imitation_to
         "operationId": "bank_imitation_retrieve",
         "parameters": {"id": "$response.body#/id"},
     }
+
+
+@pytest.mark.parametrize(
+    ("url", "marker"), [("/api/v1/swagger/", "swagger-ui"), ("/api/v1/redoc/", "redoc")]
+)
+def test_api_docs_pages_load_only_the_apps_own_files(client, url, marker):
+    import re
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert marker in page.lower()
+    # No external host anywhere on the page: no absolute or protocol-relative URL.
+    assert re.findall(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}", page) == []
+    referenced = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page)
+    prefix = "/" + settings.STATIC_URL.lstrip("/")
+    static = [u for u in referenced if u.startswith(prefix)]
+    assert any(u.endswith(".js") for u in static), referenced
+    for asset in static:
+        assert not urlsplit(asset).netloc
+        assert finders.find(asset.removeprefix(prefix)), asset

@@ -1,6 +1,7 @@
 """The bank's payment webhook: POST /api/v1/webhook/bank/."""
 
 import logging
+import time
 from uuid import UUID
 
 from django.conf import settings
@@ -21,7 +22,9 @@ from common.api import (
 from common.network import address_in, client_address
 from common.observability import operation_id_var
 from common.throttling import FixedWindowThrottle
+from webhooks import metrics
 from webhooks.exceptions import PaymentUnbookable, SignatureError
+from webhooks.models import DeliveryResult
 from webhooks.payload import REQUEST_SCHEMA, PayloadInvalid, payment_fields_parse
 from webhooks.serializers import BankWebhookOutputSerializer, WebhookErrorSerializer
 from webhooks.services import (
@@ -152,6 +155,7 @@ class BankWebhookView(APIView):
         try:
             return self.post(request)
         except (OperationalError, InterfaceError):
+            metrics.deliveries.labels("unavailable").inc()
             return database_unavailable_response()
 
     @extend_schema(
@@ -239,6 +243,7 @@ class BankWebhookView(APIView):
                 if not throttle.allow_request(request, self):
                     logger.warning("Rejected deliveries from %s over the limit: 429", remote_addr)
                     wait = max(1, round(throttle.wait() or 1))
+                    metrics.deliveries.labels("throttled").inc()
                     return json_response(
                         {"detail": "Too many rejected deliveries from this source."},
                         status=429,
@@ -257,6 +262,7 @@ class BankWebhookView(APIView):
             except DatabaseError:
                 # Refuse the input all the same: a retry of a bad delivery cannot succeed.
                 logger.exception("Could not record a rejected delivery")
+            metrics.deliveries.labels(DeliveryResult.REJECTED).inc()
             return json_response(errors, status=status)
 
         if settings.WEBHOOK_ALLOWED_NETWORKS and not address_in(
@@ -310,6 +316,7 @@ class BankWebhookView(APIView):
 
         operation_id = fields["operation_id"]
         operation_id_var.set(str(operation_id))
+        started = time.perf_counter()
         try:
             receipt = bank_payment_receive(
                 payment=IncomingPayment(**fields),
@@ -324,6 +331,8 @@ class BankWebhookView(APIView):
                 {"detail": f"The books cannot take this payment: {exc}"},
                 operation_id,
             )
+        metrics.booking_seconds.observe(time.perf_counter() - started)
+        metrics.deliveries.labels(receipt.result).inc()
         return json_response(
             {
                 "result": receipt.result,

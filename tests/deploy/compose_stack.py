@@ -107,10 +107,12 @@ class Http:
     cookies: http.cookiejar.CookieJar = field(
         default_factory=lambda: http.cookiejar.CookieJar(LoopbackCookiePolicy())
     )
+    # Sent with every request unless the request names them itself (e.g. Accept-Language).
+    default_headers: dict[str, str] = field(default_factory=dict)
 
     def request(self, method: str, path: str, body: bytes | None = None, headers=None):
         """(status, headers, body) of one request; HTTP errors are answers, not exceptions."""
-        headers = dict(headers or {})
+        headers = {**self.default_headers, **(headers or {})}
         request = urllib.request.Request(
             self.base + path, data=body, headers=headers, method=method
         )

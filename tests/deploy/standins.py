@@ -45,7 +45,7 @@ DEFAULT_SUITES = {"python": "bookworm", "redis": "bookworm", "postgres": "trixie
 class Standin:
     """How to build the stand-in for one referenced image."""
 
-    image: str  # the name it is tagged with, e.g. "postgres:17.6-bookworm"
+    image: str  # the name it is tagged with, e.g. "postgres:17.11-bookworm"
     kind: str  # python, postgres, redis, minio or mc
     context: str  # directory under standins/
     base: str  # "debian:<suite>", or the kind of another stand-in it is built on

@@ -29,8 +29,8 @@ def test_brief_services_and_the_one_shot_jobs_are_defined(compose):
     ("service", "image_prefix"),
     [
         ("postgresql-service", "postgres:17."),
-        ("redis-cache", "redis:7."),
-        ("redis-celery", "redis:7."),
+        ("redis-cache", "redis:7.4."),
+        ("redis-celery", "redis:7.4."),
         ("minio-s3-srv", "quay.io/minio/minio:RELEASE."),
         (BUCKET_INIT, "quay.io/minio/mc:RELEASE."),
     ],

@@ -74,3 +74,53 @@ def test_management_command_output_becomes_json_records():
     assert records and all(r["logger"] == "manage.check" for r in records)
     assert any("System check identified no issues" in r["message"] for r in records)
     assert result.stderr == ""
+
+
+def test_gunicorn_access_lines_are_json_records_with_the_request_id(tmp_path):
+    from tests.http import http_request
+    from tests.servers import free_port
+    from tests.workers import wait_for
+
+    port = free_port()
+    log_path = tmp_path / "web.log"
+    environment = {
+        **os.environ,
+        "LOG_FORMAT": "json",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "METRICS_MULTIPROC_ROOT": str(tmp_path / "metrics"),
+        # As in the image, the static files' folder exists (else whitenoise warns in text).
+        "DJANGO_STATIC_ROOT": str(tmp_path),
+    }
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bin" / "service"), "web"],
+            cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            wait_for(
+                lambda: (
+                    http_request(f"http://127.0.0.1:{port}/healthz", timeout=2)[0] == 200
+                    if "Booting worker" in log_path.read_text()
+                    else False
+                ),
+                timeout=60,
+                what="gunicorn up",
+            )
+            status, _, _ = http_request(
+                f"http://127.0.0.1:{port}/healthz?probe=1", headers={"X-Request-Id": "probe-77"}
+            )
+            assert status == 200
+            wait_for(lambda: "probe-77" in log_path.read_text(), timeout=10, what="access line")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+    records = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    (access,) = [r for r in records if r.get("request_id") == "probe-77"]
+    assert access["logger"] == "gunicorn.access"
+    assert access["message"] == "GET /healthz 200"
+    assert (access["method"], access["path"], access["query"]) == ("GET", "/healthz", "probe=1")
+    assert access["status"] == 200
+    assert access["duration_ms"] >= 0
+    assert access["level"] == "INFO"
