@@ -456,7 +456,13 @@ WITH totals AS (
     SELECT coalesce(sum(accounting_normal_amount(%(type)s, l.side, l.amount)), 0) AS amount,
            count(*) AS lines
       FROM accounting_journalentry e
-      JOIN accounting_journalline l ON l.entry_id = e.id AND l.account_id = %(account)s
+      -- Each entry since the boundary reads its own lines by index (OFFSET 0 keeps this a
+      -- loop): the cost follows the entries since the last closed day, never the journal's
+      -- length. As a join, a busy open day made the planner hash every line of the journal.
+      CROSS JOIN LATERAL (
+          SELECT l.side, l.amount FROM accounting_journalline l
+           WHERE l.entry_id = e.id AND l.account_id = %(account)s OFFSET 0
+      ) l
      WHERE e.posted_at >= coalesce(%(closed_until)s::timestamptz, '-infinity')
        AND (%(moment)s::timestamptz IS NULL OR e.posted_at < %(moment)s)
 )
