@@ -495,6 +495,17 @@ SELECT e.id, e.posted_at, e.kind, e.memo, e.reference,
  ORDER BY e.posted_at, l.id
 OFFSET %(offset)s LIMIT %(limit)s
 """
+# A page that starts after the last closed day: each of the open day's entries reads its own
+# lines by index, in posting order, until the page is full, so the cost follows the open day's
+# entries (as for the balances); with a join, a page deep into a busy open day made the
+# planner read every line of the account.
+_OPEN_PAGE_SQL = _PAGE_SQL.replace(
+    "JOIN accounting_journalline l ON l.entry_id = e.id AND l.account_id = %(account)s",
+    """CROSS JOIN LATERAL (
+      SELECT l.id, l.side, l.amount FROM accounting_journalline l
+       WHERE l.entry_id = e.id AND l.account_id = %(account)s OFFSET 0
+  ) l""",
+)
 
 
 def _account_params(account: Account) -> dict:
@@ -523,7 +534,8 @@ def account_balance_before(*, account: Account, moment=None) -> tuple[Decimal, i
 
 def _page_origin(cursor, params: dict, first: int) -> tuple:
     """Where to start reading lines to reach line number `first` (from 0) of the account:
-    (since, balance before `since`, lines before `since`). The start of the closed day the
+    (since, balance before `since`, lines before `since`, whether `since` is after the last
+    closed day). The start of the closed day the
     line falls in, from the days' running counts; after the last closed day, its end; without
     closed days, the beginning. (No line is ever posted before the first closed day: days
     close from the earliest entry's, and nothing may be posted into a closed day.)"""
@@ -532,11 +544,11 @@ def _page_origin(cursor, params: dict, first: int) -> tuple:
     base, skipped = Decimal(0), 0
     for starts_at, lines_through_day, amount_through_day in days:
         if lines_through_day > first:
-            return starts_at, base, skipped
+            return starts_at, base, skipped, False
         base, skipped = amount_through_day, lines_through_day
     cursor.execute("SELECT max(ends_at) FROM accounting_closedday")
     (closed_until,) = cursor.fetchone()
-    return closed_until, base, skipped
+    return closed_until, base, skipped, True
 
 
 def account_statement_get(
@@ -560,9 +572,9 @@ def account_statement_get(
         page: list[StatementLine] = []
         if offset < total and limit != 0:
             first = lines_before + offset  # the page's first line, counted from the very first
-            since, base, skipped = _page_origin(cursor, params, first)
+            since, base, skipped, in_open_day = _page_origin(cursor, params, first)
             cursor.execute(
-                _PAGE_SQL,
+                _OPEN_PAGE_SQL if in_open_day else _PAGE_SQL,
                 {**params, "base": base, "since": since, "end": end,
                  "offset": first - skipped, "limit": limit},
             )  # fmt: skip
