@@ -294,10 +294,7 @@ PAGES = {
 
 
 def statement_pages(ledger) -> tuple[int, int]:
-    _, body = get_ms(
-        f"{ledger.base}/api/v1/organizations/{ledger.hot_inn}/statement/?page_size=100",
-        {"Authorization": f"Bearer {ledger.api_key}"},
-    )
+    _, body = get_ms(ledger.base + _statement(ledger), _with_key(ledger))
     count = json.loads(body)["count"]
     return count, max(1, math.ceil(count / 100))
 
