@@ -434,9 +434,6 @@ class Statement:
     total_lines: int
 
 
-# What `account` had posted before a moment (all of it without one): the closed days'
-# totals up to the last closed day ending by then, plus the lines posted since that day's
-# end. Reads the days' totals, not their lines, so it costs the days plus the open tail.
 # The last closed day's end before the moment: read first, so that the planner sees the
 # boundary's value and reads only the lines after it (as a subquery of the statement below,
 # its unknown value made it expect a third of the journal and read every line).
@@ -444,6 +441,9 @@ _BOUNDARY_SQL = """
 SELECT max(ends_at) FROM accounting_closedday
  WHERE %(moment)s::timestamptz IS NULL OR ends_at <= %(moment)s
 """
+# What `account` had posted before a moment (all of it without one): the closed days'
+# totals up to the last closed day ending by then, plus the lines posted since that day's
+# end. Reads the days' totals, not their lines, so it costs the days plus the open tail.
 _BEFORE_SQL = """
 WITH totals AS (
     SELECT coalesce(sum(accounting_normal_amount(%(type)s, %(debit)s, t.debit)
@@ -499,13 +499,22 @@ OFFSET %(offset)s LIMIT %(limit)s
 # lines by index, in posting order, until the page is full, so the cost follows the open day's
 # entries (as for the balances); with a join, a page deep into a busy open day made the
 # planner read every line of the account.
-_OPEN_PAGE_SQL = _PAGE_SQL.replace(
-    "JOIN accounting_journalline l ON l.entry_id = e.id AND l.account_id = %(account)s",
-    """CROSS JOIN LATERAL (
-      SELECT l.id, l.side, l.amount FROM accounting_journalline l
-       WHERE l.entry_id = e.id AND l.account_id = %(account)s OFFSET 0
-  ) l""",
-)
+_OPEN_PAGE_SQL = """
+SELECT e.id, e.posted_at, e.kind, e.memo, e.reference,
+       CASE WHEN l.side = %(debit)s THEN l.amount ELSE 0 END,
+       CASE WHEN l.side = %(credit)s THEN l.amount ELSE 0 END,
+       %(base)s + sum(accounting_normal_amount(%(type)s, l.side, l.amount))
+                  OVER (ORDER BY e.posted_at, l.id)
+  FROM accounting_journalentry e
+ CROSS JOIN LATERAL (
+       SELECT l.id, l.side, l.amount FROM accounting_journalline l
+        WHERE l.entry_id = e.id AND l.account_id = %(account)s OFFSET 0
+       ) l
+ WHERE e.posted_at >= coalesce(%(since)s::timestamptz, '-infinity')
+   AND (%(end)s::timestamptz IS NULL OR e.posted_at < %(end)s)
+ ORDER BY e.posted_at, l.id
+OFFSET %(offset)s LIMIT %(limit)s
+"""
 
 
 def _account_params(account: Account) -> dict:
