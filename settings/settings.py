@@ -253,7 +253,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["common.api.DecimalJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["common.api.DecimalJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Closed unless a view says otherwise: every API view declares who may call it (the
+    # webhook checks its signature, the reads their API key, the imitation staff).
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_THROTTLE_RATES": {
         "api_key": API_THROTTLE_RATE,
         "rejected_source": WEBHOOK_REJECTED_RATE,

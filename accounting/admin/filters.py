@@ -29,8 +29,8 @@ class AccountFilter(admin.SimpleListFilter):
             # millions of lines come from the entries' primary key, 50 at a time. By the
             # account's id, read first: the planner then knows from its statistics how many
             # lines the account has (by its code, it assumed an average account's).
-            account = Account.objects.filter(code=self.value()).values_list("pk", flat=True)
-            lines = JournalLine.objects.filter(entry=OuterRef("pk"), account_id=account.first())
+            account_id = Account.objects.filter(code=self.value()).values_list("pk", flat=True)
+            lines = JournalLine.objects.filter(entry=OuterRef("pk"), account_id=account_id.first())
             return queryset.filter(Exists(lines))
         return queryset
 
