@@ -353,7 +353,9 @@ _CACHED_FROM_LINES_SQL = """
 """
 
 
-def ledger_discrepancies(*, start=None, end=None) -> dict[str, list[tuple]]:
+def ledger_discrepancies(
+    *, start=None, end=None, sums: dict[int, tuple[Decimal, Decimal]] | None = None
+) -> dict[str, list[tuple]]:
     """Re-check the ledger's invariants from the raw journal.
 
     Returns {check name: offending rows}, only for checks that fail; {} means the books are
@@ -365,7 +367,7 @@ def ledger_discrepancies(*, start=None, end=None) -> dict[str, list[tuple]]:
     the checks of entries and of closed days' totals read that period's, and cached
     balances are checked against the closed days' totals (each of which some period's check
     read again) plus the lines since: the cost follows the period's volume, not the
-    journal's.
+    journal's. `sums`: period_sums() of all time, when the caller has read it already.
     """
     params = {
         "start": start,
@@ -385,14 +387,13 @@ def ledger_discrepancies(*, start=None, end=None) -> dict[str, list[tuple]]:
             cursor.execute(_CACHED_FROM_LINES_SQL)
             drift = cursor.fetchall()
         else:
-            drift = _cached_balance_drift_from_totals(cursor)
+            drift = _cached_balance_drift_from_totals(cursor, sums or period_sums())
         if drift:
             found["cached_balance_drift"] = drift
     return found
 
 
-def _cached_balance_drift_from_totals(cursor) -> list[tuple]:
-    sums = period_sums()
+def _cached_balance_drift_from_totals(cursor, sums) -> list[tuple]:
     cursor.execute(
         "SELECT id, code, type, accounting_account_balance(id) FROM accounting_account"
         " ORDER BY code"

@@ -147,6 +147,7 @@ class Ledger:
     def load(self, args) -> None:
         sql(self.admin_url, f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
         sql(self.admin_url, f"CREATE DATABASE {self.database}")
+        app_role_url(self.admin_url, self.url)  # the role migrate grants to, created if new
         manage(self.env, "migrate", "--noinput", "-v", "0")
         started = time.monotonic()
         out = manage(
@@ -328,6 +329,23 @@ def wrk_targets(args, ledger, unknown: list[str]) -> tuple[Context, dict]:
     }
 
 
+# What the server did for a round: WAL (all of the server's: nothing else writes while a
+# round runs; bytes from the insert position, full-page images from pg_stat_wal) and this
+# database's shared-buffer hits and reads (a read: a page not in shared_buffers).
+SERVER_COUNTERS = ("wal_bytes", "wal_fpi", "blks_read", "blks_hit")
+SERVER_COUNTERS_SQL = """
+SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0'), w.wal_fpi, d.blks_read, d.blks_hit
+  FROM pg_stat_wal w, pg_stat_database d WHERE d.datname = current_database()
+"""
+
+
+def server_counters(ledger) -> dict:
+    # Backends publish their counters within a second of going idle.
+    time.sleep(1.5)
+    row = sql(ledger.url, SERVER_COUNTERS_SQL)[0]
+    return dict(zip(SERVER_COUNTERS, map(int, row), strict=True))
+
+
 def wrk_compare(args, ledgers: dict, unknown: list[str]) -> dict:
     """Each wrk target on small and big in alternating rounds."""
     per = {size: wrk_targets(args, ledger, unknown) for size, ledger in ledgers.items()}
@@ -337,13 +355,24 @@ def wrk_compare(args, ledgers: dict, unknown: list[str]) -> dict:
         runs = {size: [] for size in SIZES}
         for size in SIZES:
             warm_up(args, per[size][1][name])
+        io = {size: dict.fromkeys(SERVER_COUNTERS, 0) for size in SIZES}
         for _ in range(args.rounds):
             for size in SIZES:
                 pids = (ledgers[size].server.pid, None)
+                before = server_counters(ledgers[size])
                 runs[size].append(measure(args, per[size][1][name], round_seconds, pids))
+                after = server_counters(ledgers[size])
+                for key in SERVER_COUNTERS:
+                    io[size][key] += after[key] - before[key]
         combined = {size: combine(r) for size, r in runs.items()}
         for size in SIZES:
             print(describe(f"{name} {size}", combined[size]), flush=True)
+            per_request = {
+                key: round(value / max(combined[size]["requests"], 1), 2)
+                for key, value in io[size].items()
+            }
+            combined[size]["server_per_request"] = per_request
+            print(f"  server per request: {per_request}", flush=True)
         ratio = combined["big"]["rps"] / combined["small"]["rps"]
         results[name] = {
             size: {
@@ -351,6 +380,7 @@ def wrk_compare(args, ledgers: dict, unknown: list[str]) -> dict:
                 "p50_ms": round(combined[size]["latency_us"]["p50"] / 1000, 2),
                 "p99_ms": round(combined[size]["latency_us"]["p99"] / 1000, 2),
                 "non_2xx": combined[size]["non_2xx"],
+                "server_per_request": combined[size]["server_per_request"],
             }
             for size in SIZES
         }
