@@ -64,26 +64,49 @@ _PERIOD = """
 """
 
 
+# A period's checks start from the period's entries (by posted_at) and read each one's
+# lines and payment by index; as joins, the planner reads all of bank clearing's lines (one
+# per payment ever booked) or every payment to meet a day's entries. Without a period the
+# joins are the cheaper way to read everything.
+_CLEARING_DEBIT_OF_ENTRY = """
+    SELECT sum(l.amount) AS debit FROM accounting_journalline l
+     WHERE l.entry_id = e.id AND l.account_id = %(clearing)s AND l.side = 'D'
+"""
+
+
 def payments_not_matching_their_entry(*, start=None, end=None) -> list[tuple]:
     """Payments whose entry is not a payment entry debiting bank clearing by their amount
     (those whose entry was posted in [start, end), when given)."""
+    params = {"clearing": _clearing_id(), "start": start, "end": end}
+    if start is None and end is None:
+        return _rows(
+            """
+            SELECT p.operation_id::text, p.amount, e.kind, d.debit
+              FROM webhooks_payment p
+              JOIN accounting_journalentry e ON e.id = p.entry_id
+              LEFT JOIN (SELECT l.entry_id, sum(l.amount) AS debit
+                           FROM accounting_journalline l
+                          WHERE l.account_id = %(clearing)s AND l.side = 'D'
+                          GROUP BY l.entry_id) d ON d.entry_id = e.id
+             WHERE e.kind <> 'payment' OR p.amount IS DISTINCT FROM d.debit
+            """,
+            params,
+        )
     return _rows(
         f"""
-        SELECT p.operation_id::text, p.amount, e.kind,
-               (SELECT sum(l.amount) FROM accounting_journalline l
-                  JOIN accounting_account a ON a.id = l.account_id
-                 WHERE l.entry_id = e.id AND a.code = %(clearing)s AND l.side = 'D')
-          FROM webhooks_payment p
-          JOIN accounting_journalentry e ON e.id = p.entry_id
-         WHERE (e.kind <> 'payment'
-                OR p.amount IS DISTINCT FROM (
-                    SELECT sum(l.amount) FROM accounting_journalline l
-                      JOIN accounting_account a ON a.id = l.account_id
-                     WHERE l.entry_id = e.id AND a.code = %(clearing)s AND l.side = 'D'))
+        SELECT p.operation_id::text, p.amount, e.kind, d.debit
+          FROM accounting_journalentry e
+          JOIN webhooks_payment p ON p.entry_id = e.id
+          LEFT JOIN LATERAL ({_CLEARING_DEBIT_OF_ENTRY}) d ON true
+         WHERE (e.kind <> 'payment' OR p.amount IS DISTINCT FROM d.debit)
            {_PERIOD}
         """,
-        {"clearing": BANK_CLEARING.code, "start": start, "end": end},
+        params,
     )
+
+
+def _clearing_id() -> int:
+    return account_get_by_code(code=BANK_CLEARING.code).pk
 
 
 def payment_entries_without_payment(*, start=None, end=None) -> list[tuple]:
@@ -100,21 +123,31 @@ def payment_entries_without_payment(*, start=None, end=None) -> list[tuple]:
 
 def clearing_and_payments_totals(*, start: datetime | None = None, end: datetime | None = None):
     """(bank clearing debits of payment entries, payments' total), optionally for a period."""
-    period = "AND e.posted_at >= %(start)s AND e.posted_at < %(end)s" if start else ""
+    if start is None:
+        clearing_debits = """
+            SELECT coalesce(sum(l.amount), 0)
+              FROM accounting_journalline l
+              JOIN accounting_journalentry e ON e.id = l.entry_id
+             WHERE l.account_id = %(clearing)s AND l.side = 'D' AND e.kind = 'payment'
+        """
+        period = ""
+    else:
+        period = "AND e.posted_at >= %(start)s AND e.posted_at < %(end)s"
+        clearing_debits = f"""
+            SELECT coalesce(sum(d.debit), 0)
+              FROM accounting_journalentry e
+             CROSS JOIN LATERAL ({_CLEARING_DEBIT_OF_ENTRY}) d
+             WHERE e.kind = 'payment' {period}
+        """
     [(clearing, payments)] = _rows(
         f"""
-        SELECT
-            (SELECT coalesce(sum(l.amount), 0)
-               FROM accounting_journalline l
-               JOIN accounting_account a ON a.id = l.account_id
-               JOIN accounting_journalentry e ON e.id = l.entry_id
-              WHERE a.code = %(clearing)s AND l.side = 'D' AND e.kind = 'payment' {period}),
+        SELECT ({clearing_debits}),
             (SELECT coalesce(sum(p.amount), 0)
                FROM webhooks_payment p
                JOIN accounting_journalentry e ON e.id = p.entry_id
               WHERE true {period})
         """,
-        {"clearing": BANK_CLEARING.code, "start": start, "end": end},
+        {"clearing": _clearing_id(), "start": start, "end": end},
     )
     return Decimal(clearing), Decimal(payments)
 

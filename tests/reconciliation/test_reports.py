@@ -160,7 +160,9 @@ def test_tampered_cached_balance_is_a_discrepancy_naming_the_account(some_busine
 
 
 @pytest.mark.books_tampered
-def test_payment_without_its_entry_is_a_discrepancy(some_business, period):
+@pytest.mark.parametrize("full", [False, True], ids=["period", "full"])
+def test_payment_without_its_entry_is_a_discrepancy(some_business, period, full):
+    # The daily checks read the period's entries; --full's read everything, in other SQL.
     manual = journal_entry_post(
         kind=EntryKind.MANUAL,
         memo="not a payment",
@@ -181,7 +183,7 @@ def test_payment_without_its_entry_is_a_discrepancy(some_business, period):
             [manual.pk],
         )
 
-    report = reconciliation_report_create(period_start=period[0], period_end=period[1])
+    report = reconciliation_report_create(period_start=period[0], period_end=period[1], full=full)
 
     assert report.status == ReportStatus.DISCREPANCY
     checks = {item["check"]: item["rows"] for item in report.discrepancies}
