@@ -10,8 +10,10 @@ measured in alternating rounds, so that their ratio says something on a drifting
    ANALYZE; records the loader's speed and the bytes per payment of every table.
 2. Serves each with gunicorn (signed webhooks, API keys required) and measures, small and big
    alternating: signed webhooks spread and to the big organization (wrk), GET balance of the
-   big organization (wrk), its statement's first and last page, and the admin journal list,
-   unfiltered and filtered by the big organization's account (sequential requests, p50).
+   big organization (wrk), its statement's first and last page, the admin journal list
+   (unfiltered, filtered by the big organization's account, searched for an operation id)
+   and the deliveries list (unfiltered, searched for an operation id): sequential requests,
+   p50.
 3. Times the daily reconciliation report (`manage.py reconcile`) for the last loaded day and
    for a day without payments, with the peak memory of its process.
 4. Runs the spread webhook load on the big ledger for --fold-seconds with the balance fold on
@@ -192,6 +194,8 @@ class Ledger:
         )
         key, session = manage(self.env, "shell", "-c", code).split()[-2:]
         self.api_key, self.session = key, session
+        middle = "SELECT operation_id::text FROM webhooks_payment ORDER BY id OFFSET %s LIMIT 1"
+        self.operation_id = sql(self.url, middle, [self.payments // 2])[0][0]
         self.known = [
             row[0]
             for row in sql(self.url, "SELECT inn FROM organizations_organization ORDER BY id")
@@ -289,6 +293,15 @@ PAGES = {
     "admin journal": (lambda ledger: JOURNAL, _with_session),
     "admin journal, big account": (
         lambda ledger: f"{JOURNAL}?account={ledger.hot_account}",
+        _with_session,
+    ),
+    "admin journal, an operation id": (
+        lambda ledger: f"{JOURNAL}?q={ledger.operation_id}",
+        _with_session,
+    ),
+    "admin deliveries": (lambda ledger: "/admin/webhooks/delivery/", _with_session),
+    "admin deliveries, an operation id": (
+        lambda ledger: f"/admin/webhooks/delivery/?q={ledger.operation_id}",
         _with_session,
     ),
 }

@@ -7,6 +7,7 @@ from accounting.models import JournalEntry
 from common.admin_tools import (
     LINE_BREAK,
     LargeTablePaginator,
+    OperationIdSearchMixin,
     ReadOnlyAdminMixin,
     ReceivedRangeFilter,
     admin_link,
@@ -25,11 +26,12 @@ _RESULT_COLOURS = {
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(OperationIdSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["operation_id", "source", "amount", "payer_inn", "document_number",
                     "document_date", "received_at", "entry_link"]  # fmt: skip
     list_filter = [ReceivedRangeFilter, "source"]
     search_fields = ["operation_id", "payer_inn", "document_number"]
+    operation_id_field = "operation_id"
     list_select_related = ["entry"]
     paginator = LargeTablePaginator
     show_full_result_count = False
@@ -54,12 +56,41 @@ class FollowUpFilter(admin.SimpleListFilter):
         return queryset
 
 
+class HttpStatusFilter(admin.SimpleListFilter):
+    """The statuses deliveries were answered with: 200 for every delivery that reached the
+    books, and those of the rejected deliveries still kept, read through their partial
+    index. (Django's own filter of a field reads the whole table for its DISTINCT, on every
+    page of the list.)"""
+
+    title = _("http status")
+    parameter_name = "http_status"
+
+    def lookups(self, request, model_admin):
+        rejected = (
+            Delivery.objects.filter(result=DeliveryResult.REJECTED)
+            .order_by()
+            .values_list("http_status", flat=True)
+            .distinct()
+        )
+        return [(str(status), str(status)) for status in sorted({200, *rejected})]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        try:
+            status = int(self.value())
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(http_status=status) if 100 <= status <= 599 else queryset.none()
+
+
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeliveryAdmin(OperationIdSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "received_at", "result_badge", "http_status", "operation_id",
                     "payment_link", "why"]  # fmt: skip
-    list_filter = [ReceivedRangeFilter, FollowUpFilter, "result", "http_status"]
+    list_filter = [ReceivedRangeFilter, FollowUpFilter, "result", HttpStatusFilter]
     search_fields = ["operation_id", "raw_body"]
+    operation_id_field = "operation_id"
     list_select_related = ["payment"]
     paginator = LargeTablePaginator
     show_full_result_count = False

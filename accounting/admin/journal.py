@@ -25,6 +25,7 @@ from accounting.services import journal_entry_reclassify, journal_entry_reverse
 from common.admin_tools import (
     LINE_BREAK,
     LargeTablePaginator,
+    OperationIdSearchMixin,
     ReadOnlyAdminMixin,
     admin_link,
     amount,
@@ -61,7 +62,7 @@ JOURNAL_EXPORT_HEADERS = [
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class JournalEntryAdmin(OperationIdSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The journal. Apps whose records are booked as entries (webhooks: payments and their
     deliveries) extend it by subclassing and re-registering: they override `document_of`
     and add their own panels to `source_fields`."""
@@ -72,6 +73,7 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]  # fmt: skip
     list_filter = [PostedRangeFilter, "kind", AccountFilter, ReversalStateFilter]
     search_fields = ["reference", "memo", "party"]
+    operation_id_field = "reference"
     search_help_text = _("Operation id, document number, INN, or an exact amount (1234.56).")
     inlines = [JournalLineInline]
     list_per_page = 50

@@ -98,6 +98,50 @@ def test_journal_search_and_filters(accountant, books, query, matches):
     assert _entry_ids(accountant.get(JOURNAL, query)) == [expected]
 
 
+# (list, rows an operation id finds there: the brief's payment entry; its payment; its two
+# deliveries, the booking and the conflicting repeat)
+BY_OPERATION_ID = {JOURNAL: 1, "/admin/webhooks/payment/": 1, "/admin/webhooks/delivery/": 2}
+
+
+@pytest.mark.parametrize(("url", "rows"), BY_OPERATION_ID.items(), ids=list(BY_OPERATION_ID))
+def test_a_whole_operation_id_is_searched_exactly_and_a_part_as_text(accountant, books, url, rows):
+    """A whole operation id is an equality on its indexed column, in any letter case (no
+    LIKE, which reads every row of a table of millions); a part of one is still found."""
+    operation_id = BRIEF_PAYLOAD["operation_id"]
+    with CaptureQueriesContext(connection) as queries:
+        exact = accountant.get(url, {"q": f" {operation_id.upper()} "})
+    sqls = [q["sql"] for q in queries]  # read before the next request clears the log
+    part = accountant.get(url, {"q": operation_id[:8]})
+
+    assert exact.context["cl"].result_count == rows
+    assert part.context["cl"].result_count == rows
+    assert [sql for sql in sqls if " LIKE " in sql.upper()] == []
+    compact = operation_id.replace("-", "")  # how a uuid column's value is written
+    assert any(f"= '{operation_id}'" in sql or f"= '{compact}'" in sql for sql in sqls)
+
+
+def test_deliveries_filter_by_status_without_reading_every_delivery(accountant, books):
+    """The status filter offers 200 and the statuses of rejected deliveries; finding those
+    reads the rejected ones only, not every delivery ever received."""
+    assert post_webhook(accountant, "{not json").status_code == 400
+    deliveries = "/admin/webhooks/delivery/"
+    with CaptureQueriesContext(connection) as queries:
+        page = accountant.get(deliveries)
+    distinct = [q["sql"] for q in queries if "DISTINCT" in q["sql"].upper()]
+
+    [status_filter] = [
+        f
+        for f in page.context["cl"].filter_specs
+        if getattr(f, "parameter_name", "") == "http_status"
+    ]
+    assert [choice for choice, _ in status_filter.lookup_choices] == ["200", "400"]
+    assert distinct and all("'rejected'" in sql for sql in distinct), distinct
+    assert accountant.get(deliveries, {"http_status": "400"}).context["cl"].result_count == 1
+    assert accountant.get(deliveries, {"http_status": "200"}).context["cl"].result_count == 4
+    for nonsense in ("abc", "99999999999999999999"):
+        assert accountant.get(deliveries, {"http_status": nonsense}).context["cl"].result_count == 0
+
+
 def test_journal_date_range_filter(accountant, books):
     assert len(_entry_ids(accountant.get(JOURNAL, {"posted_from": "2000-01-01"}))) == 3
     assert _entry_ids(accountant.get(JOURNAL, {"posted_to": "2000-01-01"})) == []
