@@ -126,7 +126,9 @@ class JournalEntry(models.Model):
         # Plain btrees: each index is written by every booking, so only the ones reads use.
         indexes = [
             models.Index(fields=["reference"], name="entry_reference"),
-            models.Index(fields=["party"], name="entry_party"),
+            # A party's entries, and its latest payment read backwards (the organizations'
+            # "last payment", one index probe each).
+            models.Index(fields=["party", "posted_at"], name="entry_party_posted"),
             # A day's entries: the day's close, reports and statements of a period.
             models.Index(fields=["posted_at"], name="entry_posted_at"),
         ]

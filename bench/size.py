@@ -12,8 +12,8 @@ measured in alternating rounds, so that their ratio says something on a drifting
    alternating: signed webhooks spread and to the big organization (wrk), GET balance of the
    big organization (wrk), its statement's first and last page, the admin journal list
    (unfiltered, filtered by the big organization's account, searched for an operation id)
-   and the deliveries list (unfiltered, searched for an operation id): sequential requests,
-   p50.
+   the deliveries list (unfiltered, searched for an operation id), the admin's home page
+   and the organizations list: sequential requests, p50.
 3. Times the daily reconciliation report (`manage.py reconcile`) for the last loaded day and
    for a day without payments, with the peak memory of its process.
 4. Runs the spread webhook load on the big ledger for --fold-seconds with the balance fold on
@@ -300,6 +300,8 @@ PAGES = {
         _with_session,
     ),
     "admin deliveries": (lambda ledger: "/admin/webhooks/delivery/", _with_session),
+    "admin home (attention panel)": (lambda ledger: "/admin/", _with_session),
+    "admin organizations": (lambda ledger: "/admin/organizations/organization/", _with_session),
     "admin deliveries, an operation id": (
         lambda ledger: f"/admin/webhooks/delivery/?q={ledger.operation_id}",
         _with_session,

@@ -6,7 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from accounting.models import BalanceChange, BalanceDelta
+from accounting.models import BalanceChange, BalanceDelta, JournalEntry
+from accounting.selectors import suspense_receipts_unallocated, suspense_receipts_unallocated_count
+from accounting.services import journal_entry_reverse
 from organizations.services import organization_create
 from reconciliation.selectors import attention_panel_get
 from reconciliation.services import reconciliation_report_create
@@ -102,3 +104,18 @@ def test_staff_without_journal_access_sees_no_panel(client, day_of_work):
 
     assert response.status_code == 200
     assert "attention-panel" not in response.text
+
+
+def test_unallocated_count_leaves_out_reversed_and_reclassified_receipts(client):
+    inns = ["7707083893", "7728168971", "7736050003"]
+    for inn in inns:
+        post_webhook(client, WebhookPayloadFactory(payer_inn=inn, amount=Decimal("10.00")))
+    reversed_, reclassified, open_ = (JournalEntry.objects.get(party=inn) for inn in inns)
+    journal_entry_reverse(entry=reversed_, reason="sent back to the payer")
+    organization_create(inn=inns[1], name="Found later")  # reclassifies its receipts
+    assert JournalEntry.objects.filter(reclassifies=reclassified).exists()
+
+    counted = suspense_receipts_unallocated_count(limit=10)
+
+    assert (counted.count, counted.more) == (1, False)
+    assert list(suspense_receipts_unallocated()) == [open_]
