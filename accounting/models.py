@@ -125,7 +125,14 @@ class JournalEntry(models.Model):
         ordering = ["-id"]
         # Plain btrees: each index is written by every booking, so only the ones reads use.
         indexes = [
-            models.Index(fields=["reference"], name="entry_reference"),
+            # Bookings of payments are found through the payment's unique operation_id (and
+            # their corrections through reverses/reclassifies): only manual entries index
+            # their reference, so a booking writes no second index of the bank's random ids.
+            models.Index(
+                fields=["reference"],
+                condition=models.Q(kind="manual"),
+                name="entry_manual_reference",
+            ),
             # A party's entries, and its latest payment read backwards (the organizations'
             # "last payment", one index probe each).
             models.Index(fields=["party", "posted_at"], name="entry_party_posted"),

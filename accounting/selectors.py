@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import DecimalField, Exists, F, Func, OuterRef, Subquery
+from django.db.models import DecimalField, Exists, F, Func, OuterRef, Q, Subquery
 
 from accounting.chart import UNIDENTIFIED_RECEIPTS
 from accounting.exceptions import (
@@ -108,6 +108,18 @@ def party_last_posted_at_expression(*, party_ref: str, kind: str):
         .order_by("-posted_at")
         .values("posted_at")[:1]
     )
+
+
+def journal_entries_with_corrections(entry_ids: set[int]) -> set[int]:
+    """`entry_ids` and every entry correcting one of them: their reversals and
+    reclassifications, and those's own reversals; one query per level, by the unique
+    reverses/reclassifies indexes."""
+    found, level = set(entry_ids), set(entry_ids)
+    while level:
+        corrections = JournalEntry.objects.filter(Q(reverses__in=level) | Q(reclassifies__in=level))
+        level = set(corrections.values_list("id", flat=True)) - found
+        found |= level
+    return found
 
 
 @dataclass(frozen=True)

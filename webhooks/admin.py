@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -31,10 +32,12 @@ class PaymentAdmin(OperationIdSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
                     "document_date", "received_at", "entry_link"]  # fmt: skip
     list_filter = [ReceivedRangeFilter, "source"]
     search_fields = ["operation_id", "payer_inn", "document_number"]
-    operation_id_field = "operation_id"
     list_select_related = ["entry"]
     paginator = LargeTablePaginator
     show_full_result_count = False
+
+    def operation_id_filter(self, operation_id):
+        return Q(operation_id=operation_id)  # unique
 
     @admin.display(description=_("Entry"))
     def entry_link(self, obj):
@@ -90,10 +93,15 @@ class DeliveryAdmin(OperationIdSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin
                     "payment_link", "why"]  # fmt: skip
     list_filter = [ReceivedRangeFilter, FollowUpFilter, "result", HttpStatusFilter]
     search_fields = ["operation_id", "raw_body"]
-    operation_id_field = "operation_id"
     list_select_related = ["payment"]
     paginator = LargeTablePaginator
     show_full_result_count = False
+
+    def operation_id_filter(self, operation_id):
+        # A delivery that reached the books points at its payment, found by its unique
+        # operation_id; only deliveries without one (rejected) index their own.
+        payments = Payment.objects.filter(operation_id=operation_id).values_list("id", flat=True)
+        return Q(payment_id__in=list(payments)) | Q(payment__isnull=True, operation_id=operation_id)
 
     @admin.display(description=_("Result"), ordering="result")
     def result_badge(self, obj):
@@ -131,6 +139,12 @@ class PaymentJournalEntryAdmin(JournalEntryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("payment")
+
+    def entries_of_operation(self, operation_id):
+        payments = Payment.objects.filter(operation_id=operation_id).values_list(
+            "entry_id", flat=True
+        )
+        return super().entries_of_operation(operation_id) | set(payments)
 
     def document_of(self, entry: JournalEntry):
         payment = getattr(entry, "payment", None)

@@ -102,7 +102,7 @@ class Delivery(models.Model):
     received_at = models.DateTimeField(_("received at"), db_default=models.functions.Now())
     result = models.CharField(_("result"), max_length=16, choices=DeliveryResult.choices)
     http_status = models.PositiveSmallIntegerField(_("http status"))
-    operation_id = models.UUIDField(_("operation id"), null=True, blank=True, db_index=True)
+    operation_id = models.UUIDField(_("operation id"), null=True, blank=True)
     payment = models.ForeignKey(
         Payment,
         null=True,
@@ -137,6 +137,14 @@ class Delivery(models.Model):
                 fields=["received_at"],
                 condition=models.Q(result="rejected"),
                 name="delivery_rejected_received",
+            ),
+            # A delivery that reached the books is found through its payment (whose
+            # operation_id is unique); only the others index their own operation_id, so a
+            # booking writes one index of the bank's random ids, not two.
+            models.Index(
+                fields=["operation_id"],
+                condition=models.Q(payment__isnull=True),
+                name="delivery_unbooked_operation",
             ),
         ]
 

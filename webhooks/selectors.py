@@ -3,7 +3,8 @@
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db import connection
+from django.db.models import QuerySet
 
 from common.dates import day_bounds
 from common.db import BoundedCount, bounded_count
@@ -49,13 +50,24 @@ def payments_from_webhooks_received(*, start, end) -> QuerySet:
     )
 
 
+_POSTED_TOTALS_SQL = """
+SELECT coalesce(sum(p.count), 0), coalesce(sum(p.total), 0)
+  FROM accounting_journalentry e
+ CROSS JOIN LATERAL (SELECT count(*) AS count, sum(amount) AS total
+                       FROM webhooks_payment WHERE entry_id = e.id) p
+ WHERE e.posted_at >= %(start)s AND e.posted_at < %(end)s
+"""
+
+
 def payments_posted_totals(*, start, end) -> tuple[int, Decimal]:
-    """(count, sum) of the payments booked in [start, end), from any source: read through
-    their entries' posting-time index, so it costs the period's payments only."""
-    totals = Payment.objects.filter(
-        entry__posted_at__gte=start, entry__posted_at__lt=end
-    ).aggregate(count=Count("pk"), total=Sum("amount"))
-    return totals["count"], totals["total"] or Decimal("0.00")
+    """(count, sum) of the payments booked in [start, end), from any source: the period's
+    entries by their posting-time index, each one's payment by its entry. (As a join, once
+    the period held a few percent of the payments the planner hashed the whole table: 1 s
+    for a busy day at 5M payments.)"""
+    with connection.cursor() as cursor:
+        cursor.execute(_POSTED_TOTALS_SQL, {"start": start, "end": end})
+        count, total = cursor.fetchone()
+    return int(count), Decimal(total).quantize(Decimal("0.01"))
 
 
 def deliveries_to_follow_up_counts(*, limit: int) -> dict[str, BoundedCount]:

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import admin, messages
 from django.contrib.postgres.aggregates import StringAgg
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, DecimalField, OuterRef, Subquery, Sum
+from django.db.models import CharField, DecimalField, OuterRef, Q, Subquery, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.html import format_html, format_html_join
@@ -19,8 +19,12 @@ from accounting.admin.filters import AccountFilter, PostedRangeFilter, ReversalS
 from accounting.admin.forms import ReclassifyForm, ReverseForm
 from accounting.chart import UNIDENTIFIED_RECEIPTS
 from accounting.exceptions import LedgerError
-from accounting.models import BALANCE_MAX_DIGITS, JournalEntry, JournalLine, Side
-from accounting.selectors import journal_entry_reclassifiable, journal_entry_reversible
+from accounting.models import BALANCE_MAX_DIGITS, EntryKind, JournalEntry, JournalLine, Side
+from accounting.selectors import (
+    journal_entries_with_corrections,
+    journal_entry_reclassifiable,
+    journal_entry_reversible,
+)
 from accounting.services import journal_entry_reclassify, journal_entry_reverse
 from common.admin_tools import (
     LINE_BREAK,
@@ -73,7 +77,6 @@ class JournalEntryAdmin(OperationIdSearchMixin, ReadOnlyAdminMixin, admin.ModelA
     ]  # fmt: skip
     list_filter = [PostedRangeFilter, "kind", AccountFilter, ReversalStateFilter]
     search_fields = ["reference", "memo", "party"]
-    operation_id_field = "reference"
     search_help_text = _("Operation id, document number, INN, or an exact amount (1234.56).")
     inlines = [JournalLineInline]
     list_per_page = 50
@@ -134,6 +137,15 @@ class JournalEntryAdmin(OperationIdSearchMixin, ReadOnlyAdminMixin, admin.ModelA
                 credit_codes=codes(Side.CREDIT),
             )
         )
+
+    def operation_id_filter(self, operation_id):
+        return Q(id__in=journal_entries_with_corrections(self.entries_of_operation(operation_id)))
+
+    def entries_of_operation(self, operation_id) -> set[int]:
+        """Ids of the entries an operation id names: the manual entries that give it as their
+        reference (an index of manual entries only). Apps that book operations add theirs."""
+        manual = JournalEntry.objects.filter(kind=EntryKind.MANUAL, reference=str(operation_id))
+        return set(manual.values_list("id", flat=True))
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from accounting.models import Account, EntryKind, JournalEntry
+from accounting.models import Account, EntryKind, JournalEntry, Side
+from accounting.services import LineSpec, journal_entry_post, journal_entry_reverse
 from common.admin_tools import LargeTablePaginator
 from organizations.models import Organization
 from organizations.services import organization_create
@@ -118,6 +119,36 @@ def test_a_whole_operation_id_is_searched_exactly_and_a_part_as_text(accountant,
     assert [sql for sql in sqls if " LIKE " in sql.upper()] == []
     compact = operation_id.replace("-", "")  # how a uuid column's value is written
     assert any(f"= '{operation_id}'" in sql or f"= '{compact}'" in sql for sql in sqls)
+
+
+def test_an_operation_id_finds_its_corrections_manual_entries_and_rejected_deliveries(
+    accountant, books
+):
+    """Bookings index no operation_id but the payment's: the journal follows the payment
+    to its entry and on to the entries correcting it, and finds manual entries that name
+    the operation; the deliveries list finds those booked through the payment and the
+    rejected ones through their own partial index."""
+    operation_id = BRIEF_PAYLOAD["operation_id"]
+    reversal = journal_entry_reverse(entry=books.entry, reason="returned to the payer")
+    manual = journal_entry_post(
+        kind=EntryKind.MANUAL,
+        memo="bank fee for the operation",
+        reference=operation_id,
+        lines=[
+            LineSpec(account=Account.objects.get(code="51"), side=Side.CREDIT, amount=Decimal("1")),
+            LineSpec(
+                account=Account.objects.get(code="76.UNID"), side=Side.DEBIT, amount=Decimal("1")
+            ),
+        ],
+    )
+    assert post_webhook(accountant, {**BRIEF_PAYLOAD, "amount": "abc"}).status_code == 400
+
+    journal = accountant.get(JOURNAL, {"q": operation_id})
+    deliveries = accountant.get("/admin/webhooks/delivery/", {"q": operation_id})
+
+    assert sorted(_entry_ids(journal)) == sorted([books.entry_id, reversal.pk, manual.pk])
+    results = sorted(d.result for d in deliveries.context["cl"].result_list)
+    assert results == ["booked", "conflict", "rejected"]
 
 
 def test_deliveries_filter_by_status_without_reading_every_delivery(accountant, books):
