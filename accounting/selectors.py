@@ -111,9 +111,9 @@ def party_last_posted_at_expression(*, party_ref: str, kind: str):
 
 
 def journal_entries_with_corrections(entry_ids: set[int]) -> set[int]:
-    """`entry_ids` and every entry correcting one of them: their reversals and
-    reclassifications, and those's own reversals; one query per level, by the unique
-    reverses/reclassifies indexes."""
+    """`entry_ids` and every entry correcting one of them, at any depth (a reversal, a
+    reclassification, the reversal of that reclassification); one query per level, by the
+    unique reverses/reclassifies indexes."""
     found, level = set(entry_ids), set(entry_ids)
     while level:
         corrections = JournalEntry.objects.filter(Q(reverses__in=level) | Q(reclassifies__in=level))

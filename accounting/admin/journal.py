@@ -69,7 +69,7 @@ JOURNAL_EXPORT_HEADERS = [
 class JournalEntryAdmin(OperationIdSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The journal. Apps whose records are booked as entries (webhooks: payments and their
     deliveries) extend it by subclassing and re-registering: they override `document_of`
-    and add their own panels to `source_fields`."""
+    and `entries_of_operation`, and add their own panels to `source_fields`."""
 
     list_display = [
         "id", "posted", "document_date", "kind", "memo", "reference_display", "total",
