@@ -404,7 +404,9 @@ def ledger_discrepancies(
             cursor.execute(_CACHED_FROM_LINES_SQL)
             drift = cursor.fetchall()
         else:
-            drift = _cached_balance_drift_from_totals(cursor, sums or period_sums())
+            if sums is None:
+                sums = period_sums()
+            drift = _cached_balance_drift_from_totals(cursor, sums)
         if drift:
             found["cached_balance_drift"] = drift
     return found
